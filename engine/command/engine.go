@@ -1,0 +1,353 @@
+package command
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/mnemo-dev/mnemo/engine/config"
+	"github.com/mnemo-dev/mnemo/engine/keyspace"
+)
+
+// Engine executes commands against one node's keyspace.
+type Engine struct {
+	// mu serialises command execution, as Redis's single thread does.
+	mu  sync.Mutex
+	db  *keyspace.DB   // guarded by mu
+	cfg *config.Config // safe for concurrent use
+	tab *Table
+
+	clients      map[int64]*Client // guarded by mu
+	nextClientID atomic.Int64
+
+	// blocking: clients blocked on each key in arrival order, and the keys
+	// touched since the last time blocked clients were served. Guarded by
+	// mu.
+	blockedOn map[string][]*Client
+	readyKeys []string
+	readySet  map[string]bool
+
+	watchers map[string]map[*Client]struct{} // guarded by mu
+
+	pubsub pubsub // guarded by mu
+
+	stats   stats // guarded by mu
+	dirty   int64 // guarded by mu; changes since start
+	slowlog slowlog
+	latency latencyMonitor
+
+	started time.Time
+	stop    chan struct{}
+	done    chan struct{}
+
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+}
+
+// stats are the counters INFO reports.
+type stats struct {
+	totalConnections   int64
+	totalCommands      int64
+	rejectedConns      int64
+	keyspaceHits       int64
+	keyspaceMisses     int64
+	errorReplies       int64
+	expiredStalePerc   float64
+	pubsubMessages     int64
+	NetInput, NetOuput atomic.Int64
+}
+
+// New returns an engine with the given configuration and an empty
+// keyspace.
+func New(cfg *config.Config) *Engine {
+	e := &Engine{
+		db:        keyspace.New(),
+		cfg:       cfg,
+		tab:       DefaultTable(),
+		clients:   map[int64]*Client{},
+		blockedOn: map[string][]*Client{},
+		readySet:  map[string]bool{},
+		watchers:  map[string]map[*Client]struct{}{},
+		started:   time.Now(),
+		stop:      make(chan struct{}),
+		done:      make(chan struct{}),
+		Now:       time.Now,
+	}
+	e.pubsub.init()
+	e.slowlog.init()
+	e.db.OnExpire = e.keyModified
+	return e
+}
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() *config.Config { return e.cfg }
+
+// Start runs the engine's background work (active expiry) until Stop.
+func (e *Engine) Start() { go e.cron() }
+
+// Stop ends the background work.
+func (e *Engine) Stop() {
+	close(e.stop)
+	<-e.done
+}
+
+// cron is Redis's serverCron in miniature: active expiry at hz times a
+// second.
+func (e *Engine) cron() {
+	defer close(e.done)
+	hz := e.cfg.Int("hz")
+	t := time.NewTicker(time.Second / time.Duration(hz))
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		e.activeExpire()
+		e.mu.Unlock()
+		if nhz := e.cfg.Int("hz"); nhz != hz {
+			hz = nhz
+			t.Reset(time.Second / time.Duration(hz))
+		}
+	}
+}
+
+// activeExpire samples keys with a TTL and removes expired ones, repeating
+// while more than a quarter of a sample was expired, within a time budget
+// of a quarter of a cron period, as Redis's activeExpireCycle does.
+func (e *Engine) activeExpire() {
+	const sample = 20
+	start := time.Now()
+	budget := time.Second / time.Duration(e.cfg.Int("hz")) / 4
+	for {
+		now := e.Now().UnixMilli()
+		n, expired := e.db.ExpireSample(sample, now)
+		if n == 0 || expired*4 <= n || time.Since(start) > budget {
+			return
+		}
+	}
+}
+
+// NewClient registers a new connection.
+func (e *Engine) NewClient(addr, laddr string, closer func()) *Client {
+	c := &Client{
+		ID:      e.nextClientID.Add(1),
+		W:       newWriter(),
+		pushW:   newWriter(),
+		Addr:    addr,
+		LAddr:   laddr,
+		Closer:  closer,
+		created: e.Now(),
+		Notify:  make(chan struct{}, 1),
+	}
+	c.Touch(c.created)
+	e.mu.Lock()
+	e.clients[c.ID] = c
+	e.stats.totalConnections++
+	e.mu.Unlock()
+	return c
+}
+
+// ClientCount returns the number of connected clients.
+func (e *Engine) ClientCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return len(e.clients)
+}
+
+// RejectClient counts a connection refused (max clients).
+func (e *Engine) RejectClient() {
+	e.mu.Lock()
+	e.stats.rejectedConns++
+	e.mu.Unlock()
+}
+
+// RemoveClient forgets a closed connection: its subscriptions, watches and
+// blocked command go with it.
+func (e *Engine) RemoveClient(c *Client) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.block != nil {
+		e.unblock(c)
+	}
+	e.unwatchAll(c)
+	e.pubsub.unsubscribeAll(c)
+	delete(e.clients, c.ID)
+}
+
+// Execute runs one command for client c and writes its reply to c.W. It
+// returns true when the command blocked; the caller then waits with
+// WaitBlocked before it sends the reply.
+func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
+	now := e.Now()
+	c.Touch(now)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	mark := c.W.Len()
+	e.dispatch(c, args, now.UnixMilli())
+	e.serveBlocked()
+	e.applyReplyMode(c, mark)
+	return c.block != nil
+}
+
+// applyReplyMode drops the replies a CLIENT REPLY OFF/SKIP client asked not
+// to get.
+func (e *Engine) applyReplyMode(c *Client, mark int) {
+	switch c.replyMode {
+	case replyOff:
+		c.W.Truncate(mark)
+	case replySkip:
+		c.W.Truncate(mark)
+		c.replyMode = replyOn
+	case replySkipNext:
+		c.replyMode = replySkip
+	}
+}
+
+// dispatch looks the command up, checks it and runs or queues it.
+func (e *Engine) dispatch(c *Client, args [][]byte, now int64) {
+	w := c.W
+	cmd := e.tab.lookupBytes(args[0])
+	if cmd == nil {
+		e.reject(c, nil, errUnknownCommand(args))
+		return
+	}
+	if cmd.Subcommands != nil && (cmd.Handler == nil || len(args) >= 2) {
+		if len(args) < 2 {
+			e.reject(c, cmd, errWrongArgs(cmd.Name))
+			return
+		}
+		sub := cmd.Subcommands[strings.ToLower(string(args[1]))]
+		if sub == nil {
+			if cmd.Handler == nil {
+				e.reject(c, cmd, errUnknownSubcommand(string(args[1]), strings.ToUpper(cmd.Name)))
+				return
+			}
+		} else {
+			cmd = sub
+		}
+	}
+	if !cmd.arityOK(len(args)) {
+		e.reject(c, cmd, errWrongArgs(cmd.Name))
+		return
+	}
+	if c.subscriptions() > 0 && w.Proto == 2 && !allowedWhileSubscribed(cmd) {
+		e.reject(c, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if c.multi != nil && !isTransactionControl(cmd) {
+		if cmd.Is(FlagNoMulti) {
+			e.reject(c, cmd, errNotAllowedInMulti)
+			return
+		}
+		if msg := e.checkSlots(cmd, args); msg != "" {
+			e.reject(c, cmd, msg)
+			return
+		}
+		c.multi.queue(cmd, args)
+		w.Status("QUEUED")
+		return
+	}
+	if msg := e.checkSlots(cmd, args); msg != "" {
+		e.reject(c, cmd, msg)
+		return
+	}
+	e.call(c, cmd, args, now, false)
+}
+
+// reject answers a command refused before it ran. Inside MULTI it also
+// dooms the transaction, as Redis's flagTransaction does.
+func (e *Engine) reject(c *Client, cmd *Command, msg string) {
+	if c.multi != nil {
+		c.multi.dirty = true
+	}
+	if cmd != nil {
+		cmd.Rejected++
+	}
+	e.stats.errorReplies++
+	c.W.Error(msg)
+}
+
+// checkSlots returns the CROSSSLOT error when a command's keys hash to
+// different slots: Mnemo always speaks cluster mode.
+func (e *Engine) checkSlots(cmd *Command, args [][]byte) string {
+	if len(cmd.keySpecs) == 0 {
+		return ""
+	}
+	var posArr [8]int
+	pos := cmd.KeyPositions(args, posArr[:0])
+	if len(pos) < 2 {
+		return ""
+	}
+	slot := keySlot(args[pos[0]])
+	for _, p := range pos[1:] {
+		if keySlot(args[p]) != slot {
+			return errCrossSlot
+		}
+	}
+	return ""
+}
+
+// call runs a command's handler and accounts for it.
+func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now int64, inExec bool) {
+	// EXEC runs its queued commands from inside its own handler, so they
+	// need a context of their own.
+	ctx := &c.ctx
+	if inExec {
+		ctx = &Ctx{}
+	}
+	*ctx = Ctx{E: e, C: c, Cmd: cmd, Args: args, W: c.W, DB: e.db, Now: now, inExec: inExec}
+	start := time.Now()
+	mark := c.W.Len()
+	cmd.Handler(ctx)
+	dur := time.Since(start)
+	cmd.Calls++
+	cmd.Usec += dur.Microseconds()
+	if b := c.W.Bytes(); mark < len(b) && b[mark] == '-' {
+		cmd.Failed++
+		e.stats.errorReplies++
+	}
+	e.stats.totalCommands++
+	c.lastCmd = cmd.Name
+	if !cmd.Is(FlagSkipSlowlog) {
+		e.slowlog.record(e, c, args, dur)
+	}
+	e.latency.record(e, cmd, dur)
+}
+
+func allowedWhileSubscribed(cmd *Command) bool {
+	switch cmd.Name {
+	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+func isTransactionControl(cmd *Command) bool {
+	switch cmd.Name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		return true
+	}
+	return false
+}
+
+// keyModified is the engine side of Ctx.Modified, also used for keys that
+// expire or are flushed.
+func (e *Engine) keyModified(key string) {
+	if len(e.watchers[key]) > 0 {
+		e.touchWatchers(key)
+	}
+	if len(e.blockedOn[key]) > 0 && !e.readySet[key] {
+		e.readySet[key] = true
+		e.readyKeys = append(e.readyKeys, key)
+	}
+}
+
+// Table returns the engine's command table.
+func (e *Engine) Table() *Table { return e.tab }
+
+// keySlot returns the hash slot of a key argument.
+func keySlot(key []byte) int { return keyspace.KeySlot(string(key)) }

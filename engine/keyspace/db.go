@@ -1,0 +1,206 @@
+package keyspace
+
+import "math/rand/v2"
+
+// Entry is one key's value with its metadata.
+type Entry struct {
+	// Value is one of the value types of this package: *String, *List,
+	// *Hash, *Set, *ZSet (and the types later packages add).
+	Value any
+	// ExpireAt is the absolute expiry time in Unix milliseconds, 0 for none.
+	ExpireAt int64
+	// Access is the last access time in Unix milliseconds (OBJECT
+	// IDLETIME and LRU eviction).
+	Access int64
+	// Freq is the logarithmic access counter (OBJECT FREQ and LFU
+	// eviction).
+	Freq uint8
+}
+
+// slotData is the keys of one hash slot.
+type slotData struct {
+	keys map[string]*Entry
+}
+
+// DB is a slot-partitioned keyspace.
+type DB struct {
+	slots [NumSlots]slotData
+	// volatile holds every key with an expiry time, for active expiry to
+	// sample from.
+	volatile map[string]*Entry
+	count    int
+	// Expired counts keys removed because their time passed
+	// (INFO expired_keys).
+	Expired int64
+	// OnExpire, if set, is called for every key removed by expiry, lazy or
+	// active, after it is gone.
+	OnExpire func(key string)
+}
+
+// New returns an empty DB.
+func New() *DB {
+	return &DB{volatile: make(map[string]*Entry)}
+}
+
+// Len returns the number of keys, including expired keys not yet removed
+// (DBSIZE counts them too).
+func (db *DB) Len() int { return db.count }
+
+// VolatileLen returns the number of keys with an expiry time.
+func (db *DB) VolatileLen() int { return len(db.volatile) }
+
+// Lookup returns key's entry, or nil if it does not exist. A key whose time
+// has passed at now is removed and reported missing.
+func (db *DB) Lookup(key string, now int64) *Entry {
+	s := &db.slots[KeySlot(key)]
+	e := s.keys[key]
+	if e == nil {
+		return nil
+	}
+	if e.ExpireAt != 0 && e.ExpireAt <= now {
+		db.expire(key, s)
+		return nil
+	}
+	return e
+}
+
+// Peek returns key's entry without checking or acting on its expiry time.
+func (db *DB) Peek(key string) *Entry {
+	return db.slots[KeySlot(key)].keys[key]
+}
+
+// Set stores value under key with no expiry time, replacing what was there,
+// and returns the new entry.
+func (db *DB) Set(key string, value any) *Entry {
+	s := &db.slots[KeySlot(key)]
+	if s.keys == nil {
+		s.keys = make(map[string]*Entry)
+	}
+	e := s.keys[key]
+	if e == nil {
+		e = &Entry{}
+		s.keys[key] = e
+		db.count++
+	} else if e.ExpireAt != 0 {
+		delete(db.volatile, key)
+		e.ExpireAt = 0
+	}
+	e.Value = value
+	return e
+}
+
+// SetKeepTTL stores value under key, keeping the existing expiry time.
+func (db *DB) SetKeepTTL(key string, value any) *Entry {
+	if e := db.Peek(key); e != nil {
+		e.Value = value
+		return e
+	}
+	return db.Set(key, value)
+}
+
+// Delete removes key and reports whether it existed.
+func (db *DB) Delete(key string) bool {
+	s := &db.slots[KeySlot(key)]
+	e, ok := s.keys[key]
+	if !ok {
+		return false
+	}
+	delete(s.keys, key)
+	if e.ExpireAt != 0 {
+		delete(db.volatile, key)
+	}
+	db.count--
+	return true
+}
+
+// SetExpire sets key's absolute expiry time in Unix milliseconds (0 removes
+// it). The key must exist.
+func (db *DB) SetExpire(key string, e *Entry, at int64) {
+	switch {
+	case at == 0 && e.ExpireAt != 0:
+		delete(db.volatile, key)
+	case at != 0 && e.ExpireAt == 0:
+		db.volatile[key] = e
+	}
+	e.ExpireAt = at
+}
+
+func (db *DB) expire(key string, s *slotData) {
+	delete(s.keys, key)
+	delete(db.volatile, key)
+	db.count--
+	db.Expired++
+	if db.OnExpire != nil {
+		db.OnExpire(key)
+	}
+}
+
+// ExpireSample is one step of active expiry: it looks at up to n random
+// keys with an expiry time and removes those whose time has passed at now.
+// It returns how many it looked at and how many it removed; like Redis, the
+// caller repeats while a good share of the sample was expired.
+func (db *DB) ExpireSample(n int, now int64) (sampled, expired int) {
+	// Go's map iteration starts at a random point, which makes this a
+	// cheap random sample.
+	var dead []string
+	for key, e := range db.volatile {
+		if sampled == n {
+			break
+		}
+		sampled++
+		if e.ExpireAt <= now {
+			dead = append(dead, key)
+		}
+	}
+	for _, key := range dead {
+		db.expire(key, &db.slots[KeySlot(key)])
+	}
+	return sampled, len(dead)
+}
+
+// Flush removes every key.
+func (db *DB) Flush() {
+	for i := range db.slots {
+		db.slots[i].keys = nil
+	}
+	db.volatile = make(map[string]*Entry)
+	db.count = 0
+}
+
+// CountInSlot returns the number of keys in slot.
+func (db *DB) CountInSlot(slot int) int { return len(db.slots[slot].keys) }
+
+// KeysInSlot calls fn for each key in slot (expired ones included) until fn
+// returns false.
+func (db *DB) KeysInSlot(slot int, fn func(key string, e *Entry) bool) {
+	for k, e := range db.slots[slot].keys {
+		if !fn(k, e) {
+			return
+		}
+	}
+}
+
+// RandomKey returns a random key that has not expired at now, or "" and
+// false when there is none. Expired keys met on the way are removed.
+func (db *DB) RandomKey(now int64) (string, bool) {
+	for tries := 0; db.count > 0 && tries < 100; tries++ {
+		// Pick a random non-empty slot, weighting slots by size would be
+		// fairer; Redis's own RANDOMKEY is not uniform either.
+		start := rand.IntN(NumSlots)
+		for i := 0; i < NumSlots; i++ {
+			s := &db.slots[(start+i)%NumSlots]
+			if len(s.keys) == 0 {
+				continue
+			}
+			for k, e := range s.keys {
+				if e.ExpireAt != 0 && e.ExpireAt <= now {
+					db.expire(k, s)
+					break
+				}
+				return k, true
+			}
+			break
+		}
+	}
+	return "", false
+}
