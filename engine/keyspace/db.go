@@ -6,7 +6,7 @@ import "math/rand/v2"
 type Entry struct {
 	// Value is one of the value types of this package: *String, *List,
 	// *Hash, *Set, *ZSet (and the types later packages add).
-	Value any
+	Value Value
 	// ExpireAt is the absolute expiry time in Unix milliseconds, 0 for none.
 	ExpireAt int64
 	// Access is the last access time in Unix milliseconds (OBJECT
@@ -71,7 +71,7 @@ func (db *DB) Peek(key string) *Entry {
 
 // Set stores value under key with no expiry time, replacing what was there,
 // and returns the new entry.
-func (db *DB) Set(key string, value any) *Entry {
+func (db *DB) Set(key string, value Value) *Entry {
 	s := &db.slots[KeySlot(key)]
 	if s.keys == nil {
 		s.keys = make(map[string]*Entry)
@@ -90,7 +90,7 @@ func (db *DB) Set(key string, value any) *Entry {
 }
 
 // SetKeepTTL stores value under key, keeping the existing expiry time.
-func (db *DB) SetKeepTTL(key string, value any) *Entry {
+func (db *DB) SetKeepTTL(key string, value Value) *Entry {
 	if e := db.Peek(key); e != nil {
 		e.Value = value
 		return e

@@ -15,10 +15,19 @@ func NewString(b []byte) *String {
 	return &String{B: append(make([]byte, 0, len(b)), b...)}
 }
 
-// Encoding returns the encoding Redis 7.0 would report for this value
-// (OBJECT ENCODING): "int" for integers that fit in 64 bits and take at
-// most 20 characters, "embstr" for strings of at most 44 bytes, else "raw".
-func (s *String) Encoding() string {
+// Type implements Value.
+func (s *String) Type() string { return "string" }
+
+// Clone implements Value.
+func (s *String) Clone() Value { return &String{B: append([]byte(nil), s.B...), Raw: s.Raw} }
+
+// Size implements Value.
+func (s *String) Size() int64 { return int64(len(s.B)) + 16 }
+
+// Encoding implements Value: "int" for integers that fit in 64 bits and
+// take at most 20 characters, "embstr" for strings of at most 44 bytes,
+// else "raw", as Redis 7.0 reports them.
+func (s *String) Encoding(Limits) string {
 	if !s.Raw && len(s.B) <= 20 && len(s.B) > 0 {
 		if _, err := strconv.ParseInt(string(s.B), 10, 64); err == nil && canonicalInt(s.B) {
 			return "int"
