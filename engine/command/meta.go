@@ -12,6 +12,13 @@ import (
 //go:embed commands.json
 var commandsJSON []byte
 
+// commandsExtraJSON is hand-written metadata, in the same format, for
+// commands newer than the reference server (so absent from
+// commands.json) that Mnemo serves because clients rely on them.
+//
+//go:embed commands_extra.json
+var commandsExtraJSON []byte
+
 // node is a reply tree recorded from the reference server with its RESP3
 // type kept: [type, value], where value is a string, a number or a list of
 // nodes. It is replayed by write in the client's protocol version.

@@ -3,6 +3,7 @@ package command
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -140,10 +141,14 @@ var DefaultTable = sync.OnceValue(func() *Table {
 })
 
 func buildTable(handlers map[string]Handler) (*Table, error) {
-	var mf metaFile
+	var mf, extra metaFile
 	if err := json.Unmarshal(commandsJSON, &mf); err != nil {
 		return nil, fmt.Errorf("cannot parse command metadata: %w", err)
 	}
+	if err := json.Unmarshal(commandsExtraJSON, &extra); err != nil {
+		return nil, fmt.Errorf("cannot parse extra command metadata: %w", err)
+	}
+	mf.Commands = mergeMeta(mf.Commands, extra.Commands)
 	t := &Table{cmds: map[string]*Command{}, redisVersion: mf.RedisVersion}
 	known := map[string]bool{}
 	for _, me := range mf.Commands {
@@ -249,3 +254,25 @@ func (t *Table) Commands() []*Command {
 
 // RedisVersion is the version of Redis whose behaviour the table follows.
 func (t *Table) RedisVersion() string { return t.redisVersion }
+
+// mergeMeta adds the hand-written metadata of commands the reference
+// server lacks (commands_extra.json). An extra entry whose name exists
+// already adds its subcommands to that container; otherwise it is a new
+// command.
+func mergeMeta(base, extra []metaEntry) []metaEntry {
+	for _, x := range extra {
+		i := slices.IndexFunc(base, func(m metaEntry) bool { return m.Name == x.Name })
+		if i < 0 {
+			base = append(base, x)
+			continue
+		}
+		b := &base[i]
+		b.Info.elems[9].elems = append(b.Info.elems[9].elems, x.Info.elems[9].elems...)
+		if xs := x.Docs.get("subcommands"); xs != nil {
+			if bs := b.Docs.get("subcommands"); bs != nil {
+				bs.elems = append(bs.elems, xs.elems...)
+			}
+		}
+	}
+	return base
+}
