@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,6 +77,7 @@ func serveEngine(name, what string, args []string, stdout, stderr io.Writer) int
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	runtime.GOMAXPROCS(int(cfg.Int("io-threads")))
 
 	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
 	ln, err := net.Listen("tcp", addr)

@@ -187,7 +187,7 @@ func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	mark := c.W.Len()
-	e.dispatch(c, args, now.UnixMilli())
+	e.dispatch(c, args, now)
 	e.serveBlocked()
 	e.applyReplyMode(c, mark)
 	return c.block != nil
@@ -208,7 +208,7 @@ func (e *Engine) applyReplyMode(c *Client, mark int) {
 }
 
 // dispatch looks the command up, checks it and runs or queues it.
-func (e *Engine) dispatch(c *Client, args [][]byte, now int64) {
+func (e *Engine) dispatch(c *Client, args [][]byte, now time.Time) {
 	w := c.W
 	cmd := e.tab.lookupBytes(args[0])
 	if cmd == nil {
@@ -274,7 +274,8 @@ func (e *Engine) reject(c *Client, cmd *Command, msg string) {
 // checkSlots returns the CROSSSLOT error when a command's keys hash to
 // different slots: Mnemo always speaks cluster mode.
 func (e *Engine) checkSlots(cmd *Command, args [][]byte) string {
-	if len(cmd.keySpecs) == 0 {
+	if len(cmd.keySpecs) == 0 || (cmd.FirstKey > 0 && cmd.LastKey == cmd.FirstKey && !cmd.Is(FlagMovableKeys)) {
+		// No keys, or exactly one: nothing to compare.
 		return ""
 	}
 	var posArr [8]int
@@ -292,18 +293,17 @@ func (e *Engine) checkSlots(cmd *Command, args [][]byte) string {
 }
 
 // call runs a command's handler and accounts for it.
-func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now int64, inExec bool) {
+func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now time.Time, inExec bool) {
 	// EXEC runs its queued commands from inside its own handler, so they
 	// need a context of their own.
 	ctx := &c.ctx
 	if inExec {
 		ctx = &Ctx{}
 	}
-	*ctx = Ctx{E: e, C: c, Cmd: cmd, Args: args, W: c.W, DB: e.db, Now: now, inExec: inExec}
-	start := time.Now()
+	*ctx = Ctx{E: e, C: c, Cmd: cmd, Args: args, W: c.W, DB: e.db, Now: now.UnixMilli(), inExec: inExec}
 	mark := c.W.Len()
 	cmd.Handler(ctx)
-	dur := time.Since(start)
+	dur := time.Since(now)
 	cmd.Calls++
 	cmd.Usec += dur.Microseconds()
 	if b := c.W.Bytes(); mark < len(b) && b[mark] == '-' {
@@ -337,10 +337,11 @@ func isTransactionControl(cmd *Command) bool {
 // keyModified is the engine side of Ctx.Modified, also used for keys that
 // expire or are flushed.
 func (e *Engine) keyModified(key string) {
-	if len(e.watchers[key]) > 0 {
+	// Most of the time nobody watches or waits: skip the lookups.
+	if len(e.watchers) > 0 && len(e.watchers[key]) > 0 {
 		e.touchWatchers(key)
 	}
-	if len(e.blockedOn[key]) > 0 && !e.readySet[key] {
+	if len(e.blockedOn) > 0 && len(e.blockedOn[key]) > 0 && !e.readySet[key] {
 		e.readySet[key] = true
 		e.readyKeys = append(e.readyKeys, key)
 	}

@@ -1,5 +1,7 @@
 package command
 
+import "time"
+
 // multiState is an open MULTI: the queued commands and whether the
 // transaction is doomed by an error at queue time.
 type multiState struct {
@@ -91,7 +93,7 @@ func execCmd(c *Ctx) {
 	e.unwatchAll(cl)
 	c.W.Array(len(m.cmds))
 	for _, q := range m.cmds {
-		e.call(cl, q.cmd, q.args, c.Now, true)
+		e.call(cl, q.cmd, q.args, time.UnixMilli(c.Now), true)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Kind is a parameter's value type.
@@ -42,13 +43,23 @@ type Param struct {
 }
 
 // Config is a set of parameter values. It is safe for concurrent use: the
-// engine reads values on every command, CONFIG SET writes them.
+// engine reads values on every command, without locking, and CONFIG SET
+// writes them.
 type Config struct {
-	mu     sync.RWMutex
-	values map[string]string // guarded by mu; by canonical name
-	ints   map[string]int64  // guarded by mu; parsed Int/Memory/Bool values
+	// setMu serialises writers; readers never lock.
+	setMu sync.Mutex
+	// vals has one slot per canonical name, created by New and never
+	// added to or removed from afterwards, so reading the map needs no
+	// lock; each slot's value is swapped atomically.
+	vals map[string]*slot
 	// OnChange, if set, is called after a value changes (CONFIG SET).
 	OnChange func(name string)
+}
+
+// slot holds one parameter's current value.
+type slot struct {
+	str atomic.Pointer[string] // canonical form, as CONFIG GET shows it
+	num atomic.Int64           // parsed Int/Memory/Bool value
 }
 
 var (
@@ -76,7 +87,10 @@ func Names() []string {
 
 // New returns a Config holding every default.
 func New() *Config {
-	c := &Config{values: map[string]string{}, ints: map[string]int64{}}
+	c := &Config{vals: map[string]*slot{}}
+	for _, n := range names {
+		c.vals[n] = &slot{}
+	}
 	for _, n := range names {
 		p := params[n]
 		if err := c.store(p, p.Default); err != nil {
@@ -92,27 +106,17 @@ func (c *Config) Get(name string) (string, bool) {
 	if p == nil {
 		return "", false
 	}
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.values[p.Name], true
+	return *c.vals[p.Name].str.Load(), true
 }
 
 // Int returns an Int, Memory or Bool parameter's value (Bool as 0 or 1).
-func (c *Config) Int(name string) int64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.ints[name]
-}
+func (c *Config) Int(name string) int64 { return c.vals[name].num.Load() }
 
 // Bool returns a Bool parameter's value.
 func (c *Config) Bool(name string) bool { return c.Int(name) != 0 }
 
 // String returns a parameter's value.
-func (c *Config) String(name string) string {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.values[name]
-}
+func (c *Config) String(name string) string { return *c.vals[name].str.Load() }
 
 // ErrUnknown is returned for a parameter that does not exist.
 var ErrUnknown = errors.New("unknown parameter")
@@ -166,10 +170,11 @@ func (c *Config) store(p *Param, value string) error {
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	c.values[p.Name] = canon
-	c.ints[p.Name] = n
-	c.mu.Unlock()
+	c.setMu.Lock()
+	sl := c.vals[p.Name]
+	sl.str.Store(&canon)
+	sl.num.Store(n)
+	c.setMu.Unlock()
 	return nil
 }
 

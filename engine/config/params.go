@@ -15,6 +15,10 @@ func init() {
 		{Name: "dir", Help: "working directory for data files", Kind: String, Default: ".", Immutable: true},
 		{Name: "proto-max-bulk-len", Help: "largest bulk argument a client may send", Kind: Memory, Default: "512mb", Min: 1024 * 1024, Max: maxInt},
 		{Name: "client-query-buffer-limit", Help: "largest query buffer per client", Kind: Memory, Default: "1gb", Min: 1024 * 1024, Max: maxInt},
+		// io-threads has Redis's name and default: one thread runs
+		// commands and I/O unless more are asked for. Mnemo maps it to
+		// GOMAXPROCS, the number of threads running Go code at once.
+		{Name: "io-threads", Help: "threads running commands and network I/O (GOMAXPROCS)", Kind: Int, Default: "1", Min: 1, Max: 128, Immutable: true},
 		{Name: "hz", Help: "background task frequency (active expiry), per second", Kind: Int, Default: "10", Min: 1, Max: 500},
 		{Name: "timeout", Help: "close clients idle this many seconds (0: never)", Kind: Int, Default: "0", Min: 0, Max: math.MaxInt32},
 		{Name: "tcp-keepalive", Help: "TCP keepalive period in seconds (0: off)", Kind: Int, Default: "300", Min: 0, Max: math.MaxInt32},

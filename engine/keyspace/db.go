@@ -35,6 +35,22 @@ type DB struct {
 	// OnExpire, if set, is called for every key removed by expiry, lazy or
 	// active, after it is gone.
 	OnExpire func(key string)
+
+	// lastKey and lastSlot remember the last slot computed: a command
+	// usually looks a key up and then writes it, and CRC16 is the costliest
+	// part of a lookup.
+	lastKey  string
+	lastSlot int
+}
+
+// slotOf returns the hash slot of key.
+func (db *DB) slotOf(key string) int {
+	if key == db.lastKey && key != "" {
+		return db.lastSlot
+	}
+	s := KeySlot(key)
+	db.lastKey, db.lastSlot = key, s
+	return s
 }
 
 // New returns an empty DB.
@@ -52,7 +68,7 @@ func (db *DB) VolatileLen() int { return len(db.volatile) }
 // Lookup returns key's entry, or nil if it does not exist. A key whose time
 // has passed at now is removed and reported missing.
 func (db *DB) Lookup(key string, now int64) *Entry {
-	s := &db.slots[KeySlot(key)]
+	s := &db.slots[db.slotOf(key)]
 	e := s.keys[key]
 	if e == nil {
 		return nil
@@ -66,13 +82,13 @@ func (db *DB) Lookup(key string, now int64) *Entry {
 
 // Peek returns key's entry without checking or acting on its expiry time.
 func (db *DB) Peek(key string) *Entry {
-	return db.slots[KeySlot(key)].keys[key]
+	return db.slots[db.slotOf(key)].keys[key]
 }
 
 // Set stores value under key with no expiry time, replacing what was there,
 // and returns the new entry.
 func (db *DB) Set(key string, value Value) *Entry {
-	s := &db.slots[KeySlot(key)]
+	s := &db.slots[db.slotOf(key)]
 	if s.keys == nil {
 		s.keys = make(map[string]*Entry)
 	}
@@ -100,7 +116,7 @@ func (db *DB) SetKeepTTL(key string, value Value) *Entry {
 
 // Delete removes key and reports whether it existed.
 func (db *DB) Delete(key string) bool {
-	s := &db.slots[KeySlot(key)]
+	s := &db.slots[db.slotOf(key)]
 	e, ok := s.keys[key]
 	if !ok {
 		return false
@@ -153,7 +169,7 @@ func (db *DB) ExpireSample(n int, now int64) (sampled, expired int) {
 		}
 	}
 	for _, key := range dead {
-		db.expire(key, &db.slots[KeySlot(key)])
+		db.expire(key, &db.slots[db.slotOf(key)])
 	}
 	return sampled, len(dead)
 }
