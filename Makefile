@@ -18,7 +18,7 @@ TOOLS_MOD := hack/tools/go.mod
 STATICCHECK_VERSION := $(shell awk '{for (i = 1; i < NF; i++) if ($$i == "honnef.co/go/tools") { print $$(i+1); exit }}' $(TOOLS_MOD))
 STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)
 
-.PHONY: help build run deps tools lint check-imports test test-race fuzz bench clean
+.PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 
 help: ## List the targets.
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -50,7 +50,7 @@ lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layerin
 check-imports: ## engine/ must not import Kubernetes; api/ must not import engine/ or controllers/.
 	bash hack/check-imports.sh
 
-test: deps tools lint ## Lint, then run every test (what CI runs).
+test: deps tools lint check-generated ## Lint, then run every test (what CI runs).
 	go test ./... -count=1 -timeout $(TEST_TIMEOUT)
 
 test-race: deps ## Run every test under the race detector.
@@ -61,6 +61,12 @@ fuzz: ## Fuzz the RESP reader for FUZZTIME (default 3m).
 
 bench: ## Compare Mnemo with redis-server using redis-benchmark (see hack/bench.sh).
 	@bash hack/bench.sh
+
+check-generated: deps ## Fail when generated files are stale.
+	bash hack/gen-commands.sh --check
+
+commands: deps ## Regenerate the command metadata from the reference redis-server.
+	bash hack/gen-commands.sh
 
 clean: ## Remove build output (bin/, including cached tools) and coverage files.
 	rm -rf bin/ cover.out coverage.out coverage.html

@@ -122,6 +122,14 @@ func main() {
 		entries = append(entries, entry{Name: name, Info: info, Docs: docByName[name]})
 	}
 	sort.Slice(entries, func(i, j int) bool { return entries[i].Name < entries[j].Name })
+	// Redis lists subcommands in its dict's order, which changes from run
+	// to run; sort them so the file only changes when Redis does.
+	for _, e := range entries {
+		sortSubcommands(e.Info)
+		if subs := mapGet(e.Docs, "subcommands"); subs != nil {
+			sortPairs(subs)
+		}
+	}
 
 	version := call(conn, r, "INFO", "server")
 	ver := ""
@@ -134,12 +142,62 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	enc := json.NewEncoder(f)
-	if err := enc.Encode(map[string]any{"redisVersion": ver, "commands": entries}); err != nil {
-		log.Fatal(err)
+	// One command a line, so a regenerated file diffs readably.
+	fmt.Fprintf(f, "{\"redisVersion\": %q, \"commands\": [\n", ver)
+	for i, e := range entries {
+		b, err := json.Marshal(e)
+		if err != nil {
+			log.Fatal(err)
+		}
+		sep := ","
+		if i == len(entries)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(f, "%s%s\n", b, sep)
 	}
+	fmt.Fprintln(f, "]}")
 	if err := f.Close(); err != nil {
 		log.Fatal(err)
 	}
 	log.Printf("wrote %d commands from redis %s to %s", len(entries), ver, *out)
+}
+
+// sortSubcommands orders a COMMAND INFO entry's subcommands by name.
+func sortSubcommands(info node) {
+	elems := info[1].([]node)
+	if len(elems) < 10 {
+		return
+	}
+	subs := elems[9][1].([]node)
+	sort.Slice(subs, func(i, j int) bool { return subName(subs[i]) < subName(subs[j]) })
+}
+
+func subName(n node) string { return n[1].([]node)[0][1].(string) }
+
+// mapGet returns the value of key in a RESP3 map node.
+func mapGet(m node, key string) node {
+	if m == nil || m[0] != "%" {
+		return nil
+	}
+	kv := m[1].([]node)
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i][1] == key {
+			return kv[i+1]
+		}
+	}
+	return nil
+}
+
+// sortPairs orders a RESP3 map node's pairs by key.
+func sortPairs(m node) {
+	kv := m[1].([]node)
+	type pair struct{ k, v node }
+	ps := make([]pair, 0, len(kv)/2)
+	for i := 0; i+1 < len(kv); i += 2 {
+		ps = append(ps, pair{kv[i], kv[i+1]})
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].k[1].(string) < ps[j].k[1].(string) })
+	for i, p := range ps {
+		kv[2*i], kv[2*i+1] = p.k, p.v
+	}
 }
