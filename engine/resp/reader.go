@@ -47,7 +47,15 @@ type Reader struct {
 
 	// MaxBulkLen is the largest bulk argument accepted (proto-max-bulk-len).
 	MaxBulkLen int64
+	// MaxBuffer, if positive, is the largest the query buffer may grow
+	// (client-query-buffer-limit); past it reads fail with
+	// ErrQueryBufferLimit.
+	MaxBuffer int64
 }
+
+// ErrQueryBufferLimit is returned when a client's pending input exceeds
+// MaxBuffer. Redis closes such a client without a reply.
+var ErrQueryBufferLimit = errors.New("client reached max query buffer length")
 
 // NewReader returns a Reader reading from rd.
 func NewReader(rd io.Reader) *Reader {
@@ -106,9 +114,9 @@ func (r *Reader) fill() error {
 			n := copy(r.buf, r.buf[r.r:r.w])
 			r.r, r.w = 0, n
 		} else {
-			nb := make([]byte, 2*len(r.buf))
-			copy(nb, r.buf[:r.w])
-			r.buf = nb
+			if err := r.grow(); err != nil {
+				return err
+			}
 		}
 	}
 	for {
@@ -214,9 +222,9 @@ func (r *Reader) need(n int, base *int) error {
 		if r.w == len(r.buf) {
 			r.compactFrom(base)
 			if r.w == len(r.buf) {
-				nb := make([]byte, 2*len(r.buf))
-				copy(nb, r.buf[:r.w])
-				r.buf = nb
+				if err := r.grow(); err != nil {
+					return err
+				}
 			}
 		}
 		m, err := r.rd.Read(r.buf[r.w:])
@@ -225,6 +233,21 @@ func (r *Reader) need(n int, base *int) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// grow doubles the buffer, within MaxBuffer.
+func (r *Reader) grow() error {
+	n := 2 * len(r.buf)
+	if r.MaxBuffer > 0 && int64(n) > r.MaxBuffer {
+		if int64(len(r.buf)) >= r.MaxBuffer {
+			return ErrQueryBufferLimit
+		}
+		n = int(r.MaxBuffer)
+	}
+	nb := make([]byte, n)
+	copy(nb, r.buf[:r.w])
+	r.buf = nb
 	return nil
 }
 

@@ -175,3 +175,17 @@ func FuzzReader(f *testing.F) {
 		}
 	})
 }
+
+func TestQueryBufferLimit(t *testing.T) {
+	big := "*1\r\n$200000\r\n" + strings.Repeat("x", 200000) + "\r\n"
+	r := NewReader(strings.NewReader(big))
+	r.MaxBuffer = 64 * 1024
+	if _, err := r.ReadCommand(); err != ErrQueryBufferLimit {
+		t.Fatalf("err = %v, want ErrQueryBufferLimit", err)
+	}
+	r = NewReader(strings.NewReader(big))
+	r.MaxBuffer = 1 << 20
+	if args, err := r.ReadCommand(); err != nil || len(args[0]) != 200000 {
+		t.Fatalf("within the limit: err = %v", err)
+	}
+}

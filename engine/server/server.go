@@ -133,6 +133,7 @@ func (c *conn) serve() {
 	cfg := e.Config()
 	for {
 		c.rd.MaxBulkLen = cfg.Int("proto-max-bulk-len")
+		c.rd.MaxBuffer = cfg.Int("client-query-buffer-limit")
 		if t := cfg.Int("timeout"); t > 0 && !c.cl.Async() {
 			c.nc.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
 		}
@@ -142,6 +143,8 @@ func (c *conn) serve() {
 				c.cl.W.Error("ERR " + err.Error())
 				c.flush()
 				c.s.Log.Debug("Closed client after protocol error", "client", c.cl.Addr, "error", err)
+			} else if errors.Is(err, resp.ErrQueryBufferLimit) {
+				c.s.Log.Warn("Closed client that reached the query buffer limit", "client", c.cl.Addr)
 			}
 			return
 		}
