@@ -118,14 +118,14 @@ func objectIdletimeCmd(c *Ctx) {
 }
 
 // objectRefcountCmd answers 1, except for the small integers Redis shares
-// (while maxmemory is off or its policy is neither LRU nor LFU), for
-// which it answers INT_MAX.
+// (while maxmemory is off or its policy is neither LRU nor LFU; COPY's
+// copies are not shared), for which it answers INT_MAX.
 func objectRefcountCmd(c *Ctx) {
 	e := objectLookup(c)
 	if e == nil {
 		return
 	}
-	if s, ok := e.Value.(*keyspace.String); ok && s.IsInt() && c.sharedIntegersOK() {
+	if s, ok := e.Value.(*keyspace.String); ok && !s.Copied && s.IsInt() && c.sharedIntegersOK() {
 		if v, _ := s.Int(); v >= 0 && v < sharedIntegers {
 			c.W.Int(sharedRefcount)
 			return

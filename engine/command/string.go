@@ -61,16 +61,16 @@ func (c *Ctx) lookupString(key string) (s *keyspace.String, ok bool) {
 }
 
 // lookupStringWrite is lookupString for commands that change the value.
-func (c *Ctx) lookupStringWrite(key string) (e *keyspace.Entry, s *keyspace.String, ok bool) {
-	e = c.LookupWrite(key)
+func (c *Ctx) lookupStringWrite(key string) (s *keyspace.String, ok bool) {
+	e := c.LookupWrite(key)
 	if e == nil {
-		return nil, nil, true
+		return nil, true
 	}
 	s, ok = e.Value.(*keyspace.String)
 	if !ok {
 		c.ErrWrongType()
 	}
-	return e, s, ok
+	return s, ok
 }
 
 func getCmd(c *Ctx) {
@@ -391,14 +391,13 @@ func msetAll(c *Ctx) {
 
 func appendCmd(c *Ctx) {
 	key := c.Key(1)
-	e, s, ok := c.lookupStringWrite(key)
+	s, ok := c.lookupStringWrite(key)
 	if !ok {
 		return
 	}
 	var n int
 	if s == nil {
-		e = c.DB.Set(key, keyspace.NewString(c.Args[2]))
-		e.Access = c.Now
+		c.DB.Set(key, keyspace.NewString(c.Args[2])).Access = c.Now
 		n = len(c.Args[2])
 	} else {
 		if !c.checkStringLength(int64(len(s.B)), int64(len(c.Args[2]))) {
@@ -463,7 +462,7 @@ func setrangeCmd(c *Ctx) {
 		return
 	}
 	key, val := c.Key(1), c.Args[3]
-	e, s, ok := c.lookupStringWrite(key)
+	s, ok := c.lookupStringWrite(key)
 	if !ok {
 		return
 	}
@@ -476,8 +475,7 @@ func setrangeCmd(c *Ctx) {
 			return
 		}
 		s = &keyspace.String{}
-		e = c.DB.Set(key, s)
-		e.Access = c.Now
+		c.DB.Set(key, s).Access = c.Now
 	} else {
 		if len(val) == 0 {
 			c.W.Int(int64(len(s.B)))
@@ -518,7 +516,7 @@ func decrbyCmd(c *Ctx) {
 // counting as 0. The value is rewritten in place and keeps its TTL.
 func incrDecr(c *Ctx, by int64) {
 	key := c.Key(1)
-	e, s, ok := c.lookupStringWrite(key)
+	s, ok := c.lookupStringWrite(key)
 	if !ok {
 		return
 	}
@@ -537,8 +535,7 @@ func incrDecr(c *Ctx, by int64) {
 	if s != nil {
 		s.SetInt(cur)
 	} else {
-		e = c.DB.Set(key, keyspace.NewInt(cur))
-		e.Access = c.Now
+		c.DB.Set(key, keyspace.NewInt(cur)).Access = c.Now
 	}
 	c.Modified(key)
 	c.W.Int(cur)
@@ -612,7 +609,7 @@ func formatLongDouble(f *big.Float) []byte {
 
 func incrbyfloatCmd(c *Ctx) {
 	key := c.Key(1)
-	e, s, ok := c.lookupStringWrite(key)
+	s, ok := c.lookupStringWrite(key)
 	if !ok {
 		return
 	}
@@ -639,12 +636,7 @@ func incrbyfloatCmd(c *Ctx) {
 		return
 	}
 	v := &keyspace.String{B: formatLongDouble(sum), NoInt: true}
-	if e != nil {
-		e.Value = v
-	} else {
-		e = c.DB.Set(key, v)
-		e.Access = c.Now
-	}
+	c.DB.SetKeepTTL(key, v).Access = c.Now
 	c.Modified(key)
 	c.W.Bulk(v.B)
 }

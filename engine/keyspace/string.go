@@ -12,6 +12,9 @@ type String struct {
 	// encoding (INCRBYFLOAT results), which it reports as "embstr" or
 	// "raw" even when they look like integers.
 	NoInt bool
+	// Copied is set on COPY's copies: Redis duplicates even the small
+	// integers it otherwise shares, so OBJECT REFCOUNT reports 1 for them.
+	Copied bool
 }
 
 // NewString returns a String holding a copy of b.
@@ -31,7 +34,7 @@ func (s *String) Type() string { return "string" }
 
 // Clone implements Value.
 func (s *String) Clone() Value {
-	return &String{B: append([]byte(nil), s.B...), Raw: s.Raw, NoInt: s.NoInt}
+	return &String{B: append([]byte(nil), s.B...), Raw: s.Raw, NoInt: s.NoInt, Copied: true}
 }
 
 // Size implements Value.
@@ -72,7 +75,7 @@ func (s *String) Int() (int64, bool) { return parseInt(s.B) }
 // buffer, as INCR does; the value is then integer-encoded again.
 func (s *String) SetInt(v int64) {
 	s.B = strconv.AppendInt(s.B[:0], v, 10)
-	s.Raw, s.NoInt = false, false
+	s.Raw, s.NoInt, s.Copied = false, false, false
 }
 
 // Append appends b in place and returns the new length (APPEND).
