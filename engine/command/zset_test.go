@@ -46,7 +46,7 @@ func TestParseScoreBound(t *testing.T) {
 		{"(1.5", 1.5, true, true},
 		{"", 0, false, true}, // strtod reads nothing and Redis does not mind
 		{"(", 0, true, true},
-		{"( 2", 2, true, true}, // strtod skips leading space
+		{"( 2", 2, true, true},  // strtod skips leading space
 		{"( ", 0, false, false}, // but with no number its end is the start
 		{"1e400", math.Inf(1), false, true},
 		{"2 ", 0, false, false},
