@@ -135,6 +135,10 @@ func zmpopCmd(c *Ctx, nk int, blocking bool) {
 		c.Error(errZNumkeys)
 		return
 	}
+	if n >= int64(len(c.Args)) {
+		c.ErrSyntax()
+		return
+	}
 	where := int64(nk) + n + 1
 	if where >= int64(len(c.Args)) {
 		c.ErrSyntax()
