@@ -5,11 +5,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/mnemo-dev/mnemo/engine/glob"
 )
 
 // Kind is a parameter's value type.
@@ -250,20 +251,16 @@ func ParseMemory(s string) (int64, error) {
 	return v * mul, nil
 }
 
-// Match returns the canonical names of the parameters matching a CONFIG GET
-// glob pattern (aliases match too and are reported by the name matched).
+// Match returns the names of the parameters matching a CONFIG GET glob
+// pattern, with Redis's case-insensitive stringmatch semantics (engine/glob).
+// Aliases match too and are reported by the name matched, as Redis reports
+// both "hash-max-listpack-entries" and "hash-max-ziplist-entries" for
+// "hash-max-*".
 func Match(pattern string) []string {
 	var out []string
-	seen := map[string]bool{}
-	lp := strings.ToLower(pattern)
-	for name, p := range params {
-		if ok, _ := path.Match(lp, name); ok || lp == name {
-			key := name
-			if !seen[key] {
-				seen[key] = true
-				out = append(out, key)
-			}
-			_ = p
+	for name := range params {
+		if glob.MatchFold(pattern, name) {
+			out = append(out, name)
 		}
 	}
 	sort.Strings(out)
