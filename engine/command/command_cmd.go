@@ -1,6 +1,7 @@
 package command
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/mnemo-dev/mnemo/engine/glob"
@@ -63,6 +64,11 @@ func writeCommandInfo(w *resp.Writer, cmd *Command) {
 	w.Array(len(e))
 	for i := 0; i < 9; i++ {
 		e[i].write(w)
+	}
+	if len(e[9].elems) == 0 {
+		// Not a container: Redis sends an empty set here.
+		e[9].write(w)
+		return
 	}
 	subs := servedSubcommands(cmd, e[9].elems)
 	w.Array(len(subs))
@@ -235,13 +241,48 @@ func commandGetKeys(c *Ctx, withFlags bool) {
 			c.W.Bulk(args[k.pos])
 			continue
 		}
+		flags := k.spec.flags
+		if slices.Contains(flags, "variable_flags") {
+			flags = variableKeyFlags(cmd.Name, args)
+		}
 		c.W.Array(2)
 		c.W.Bulk(args[k.pos])
-		c.W.Set(len(k.spec.flags))
-		for _, f := range k.spec.flags {
+		c.W.Set(len(flags))
+		for _, f := range flags {
 			c.W.Status(f)
 		}
 	}
+}
+
+// variableKeyFlags returns the key flags of the commands whose key spec
+// says "variable_flags": they depend on the arguments, and Redis works
+// them out in the commands' getkeys functions (setGetKeys,
+// bitfieldGetKeys), which this follows.
+func variableKeyFlags(name string, args [][]byte) []string {
+	rw := []string{"RW", "access", "update"}
+	switch name {
+	case "set":
+		for _, a := range args[3:] {
+			if strings.EqualFold(string(a), "GET") {
+				return rw
+			}
+		}
+		return []string{"OW", "update"}
+	case "bitfield":
+		for i := 2; i < len(args); i++ {
+			more := len(args) - i - 1
+			switch a := string(args[i]); {
+			case strings.EqualFold(a, "GET") && more >= 2:
+				i += 2
+			case strings.EqualFold(a, "OVERFLOW") && more >= 1:
+				i++
+			default:
+				return rw
+			}
+		}
+		return []string{"RO", "access"}
+	}
+	return rw
 }
 
 func commandHelpCmd(c *Ctx) {

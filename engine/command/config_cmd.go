@@ -1,8 +1,8 @@
 package command
 
 import (
-	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/mnemo-dev/mnemo/engine/config"
@@ -16,9 +16,9 @@ func init() {
 }
 
 // configGetCmd is CONFIG GET pattern [pattern ...]. As in Redis, a name
-// without glob characters is looked up directly (so it may be an alias and
+// without glob characters is looked up directly (so it may be an alias, and
 // is reported as typed), a pattern is matched against every name and
-// alias, and each parameter is reported once whatever matched it.
+// alias, and each name is reported once whatever matched it.
 func configGetCmd(c *Ctx) {
 	type match struct{ name, value string }
 	var out []match
@@ -27,12 +27,10 @@ func configGetCmd(c *Ctx) {
 		if seen[strings.ToLower(name)] {
 			return
 		}
-		v, ok := c.E.cfg.Get(name)
-		if !ok {
-			return
+		if v, ok := c.E.cfg.Get(name); ok {
+			seen[strings.ToLower(name)] = true
+			out = append(out, match{name, v})
 		}
-		seen[strings.ToLower(name)] = true
-		out = append(out, match{name, v})
 	}
 	for _, a := range c.Args[2:] {
 		pattern := string(a)
@@ -40,13 +38,16 @@ func configGetCmd(c *Ctx) {
 			add(pattern)
 			continue
 		}
-		for _, name := range config.Match(pattern) {
-			// A pattern does not report a parameter already reported
-			// under its canonical name.
-			if p := config.Lookup(name); p != nil && seen[p.Name] {
-				continue
+		// Redis skips a name whose parameter was already reported under
+		// its canonical name; walking aliases first reports both an
+		// alias and its parameter when a pattern matches both, as Redis
+		// does in practice.
+		names := config.Match(pattern)
+		sort.SliceStable(names, func(i, j int) bool { return !isCanonical(names[i]) && isCanonical(names[j]) })
+		for _, name := range names {
+			if !seen[config.Lookup(name).Name] {
+				add(name)
 			}
-			add(name)
 		}
 	}
 	c.W.Map(len(out))
@@ -56,43 +57,44 @@ func configGetCmd(c *Ctx) {
 	}
 }
 
+func isCanonical(name string) bool { return config.Lookup(name).Name == name }
+
 // configSetCmd is CONFIG SET name value [name value ...]: every name is
 // checked, then every value, and only then is anything changed, so the
-// command applies all its pairs or none. Errors name the argument as Redis
-// does: as typed for unknown, immutable and duplicate parameters, by its
-// canonical name for a bad value.
+// command applies all its pairs or none. As in Redis 7.0, an alias counts
+// as a parameter of its own (setting it and its canonical name in one call
+// is no duplicate), errors about names quote them as typed, and errors
+// about values quote the (lowercase) name that was set.
 func configSetCmd(c *Ctx) {
 	if len(c.Args)%2 != 0 {
 		c.ErrSyntax()
 		return
 	}
-	type pair struct {
-		p     *config.Param
-		value string
-	}
+	type pair struct{ name, value string }
 	pairs := make([]pair, 0, (len(c.Args)-2)/2)
 	unknown, errArg, errMsg := "", "", ""
 	for i := 2; i < len(c.Args); i += 2 {
-		name := c.Arg(i)
-		p := config.Lookup(name)
+		typed := c.Arg(i)
+		p := config.Lookup(typed)
 		switch {
 		case p == nil:
 			if errArg == "" && unknown == "" {
-				unknown = name
+				unknown = typed
 			}
 			continue
 		case unknown != "" || errArg != "":
 			continue
 		case p.Immutable:
-			errArg, errMsg = name, "can't set immutable config"
+			errArg, errMsg = typed, "can't set immutable config"
 			continue
 		}
+		name := strings.ToLower(typed)
 		for _, q := range pairs {
-			if q.p == p {
-				errArg, errMsg = name, "duplicate parameter"
+			if q.name == name {
+				errArg, errMsg = typed, "duplicate parameter"
 			}
 		}
-		pairs = append(pairs, pair{p, c.Arg(i + 1)})
+		pairs = append(pairs, pair{name, c.Arg(i + 1)})
 	}
 	switch {
 	case unknown != "":
@@ -103,19 +105,16 @@ func configSetCmd(c *Ctx) {
 		return
 	}
 	for _, q := range pairs {
-		if err := config.Validate(q.p.Name, q.value); err != nil {
-			c.Error(errConfigSet(q.p.Name, err.Error()))
+		if err := config.Validate(q.name, q.value); err != nil {
+			c.Error(errConfigSet(q.name, err.Error()))
 			return
 		}
 	}
 	for _, q := range pairs {
-		if err := c.E.cfg.Set(q.p.Name, q.value); err != nil {
+		if err := c.E.cfg.Set(q.name, q.value); err != nil {
 			// Unreachable after Validate, short of a parameter whose
 			// validity changes between the two calls.
-			if errors.Is(err, config.ErrImmutable) {
-				err = errors.New("can't set immutable config")
-			}
-			c.Error(errConfigSet(q.p.Name, err.Error()))
+			c.Error(errConfigSet(q.name, err.Error()))
 			return
 		}
 	}
