@@ -1,6 +1,7 @@
 package command
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -251,4 +252,25 @@ func seq(from, to int64) []int64 {
 		out = append(out, v)
 	}
 	return out
+}
+
+func TestLatencyHistogramCumulative(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		values []int64 // ns
+		want   string
+	}{
+		{"one value", []int64{101_000}, "[[132 1]]"},
+		{"two levels", []int64{500, 3000}, "[[1 1] [4 2]]"},
+		{"same level", []int64{5000, 6000, 7000}, "[[8 3]]"},
+		{"clamped high", []int64{5_000_000_000}, "[[1082130 1]]"},
+	} {
+		var h latencyHistogram
+		for _, v := range tc.values {
+			h.add(v)
+		}
+		if got := fmt.Sprint(h.cumulative()); got != tc.want {
+			t.Errorf("%s: cumulative = %s, want %s", tc.name, got, tc.want)
+		}
+	}
 }

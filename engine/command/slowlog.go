@@ -186,6 +186,26 @@ func (h *latencyHistogram) percentile(p float64) int64 {
 	return 0
 }
 
+// cumulative returns (microseconds, calls at or below) pairs at the
+// power-of-two reporting levels from 1024 ns, leaving out levels that add
+// no calls, as Redis's LATENCY HISTOGRAM walks its histogram.
+func (h *latencyHistogram) cumulative() [][2]int64 {
+	var out [][2]int64
+	var cum, prev int64
+	next := 0 // first bucket not yet summed
+	for level := int64(1024); prev < h.total && level <= 4*histMaxNs; level *= 2 {
+		top := histIndex(level)
+		for ; next <= top && next < len(h.counts); next++ {
+			cum += h.counts[next]
+		}
+		if cum > prev {
+			out = append(out, [2]int64{histHighest(top) / 1000, cum})
+		}
+		prev = cum
+	}
+	return out
+}
+
 // recordCommand adds one execution of cmd to its latency histogram.
 func (l *latencyMonitor) recordCommand(cmd *Command, dur time.Duration) {
 	if l.hists == nil {

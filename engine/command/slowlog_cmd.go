@@ -11,6 +11,7 @@ func init() {
 	register("latency|history", latencyHistoryCmd)
 	register("latency|reset", latencyResetCmd)
 	register("latency|help", latencyHelpCmd)
+	register("latency|histogram", latencyHistogramCmd)
 }
 
 // errSubcommandSyntax is Redis's addReplySubcommandSyntaxError, for a known
@@ -144,4 +145,47 @@ func latencyHelpCmd(c *Ctx) {
 		"    Return a cumulative distribution of latencies in the format of a histogram for the specified command names.",
 		"    If no commands are specified then all histograms are replied.",
 	})
+}
+
+// latencyHistogramCmd is LATENCY HISTOGRAM [command ...]: for each command
+// with recorded calls (all of them without arguments; a container also
+// brings its subcommands), its call count and a cumulative distribution
+// of its latencies in microseconds over power-of-two buckets, as Redis
+// reports its HdrHistogram with a logarithmic iterator from 1024 ns.
+func latencyHistogramCmd(c *Ctx) {
+	e := c.E
+	var cmds []*Command
+	if len(c.Args) == 2 {
+		cmds = e.allCommands()
+	} else {
+		for _, a := range c.Args[2:] {
+			cmd := e.tab.lookupFullName(string(a))
+			if cmd == nil {
+				continue
+			}
+			cmds = append(cmds, cmd)
+			cmds = append(cmds, servedSubcommands(cmd, cmd.info.elems[9].elems)...)
+		}
+	}
+	var withData []*Command
+	for _, cmd := range cmds {
+		if h := e.latency.hists[cmd]; h != nil && h.total > 0 {
+			withData = append(withData, cmd)
+		}
+	}
+	c.W.Map(len(withData))
+	for _, cmd := range withData {
+		h := e.latency.hists[cmd]
+		c.W.BulkString(cmd.Name)
+		c.W.Map(2)
+		c.W.BulkString("calls")
+		c.W.Int(h.total)
+		c.W.BulkString("histogram_usec")
+		cdf := h.cumulative()
+		c.W.Map(len(cdf))
+		for _, p := range cdf {
+			c.W.Int(p[0])
+			c.W.Int(p[1])
+		}
+	}
 }
