@@ -69,7 +69,7 @@ func (e *Engine) serveBlocked() {
 				}
 				b := bc.block
 				ctx := &Ctx{E: e, C: bc, Cmd: b.cmd, Args: b.args, W: bc.W, DB: e.db,
-					Now: e.Now().UnixMilli(), reprocessing: true}
+					Now: e.now().UnixMilli(), reprocessing: true}
 				mark := bc.W.Len()
 				b.cmd.Handler(ctx)
 				if ctx.blockedAgain {

@@ -41,7 +41,8 @@ type Engine struct {
 	stop    chan struct{}
 	done    chan struct{}
 
-	// Now returns the current time; tests replace it.
+	// Now, if set, replaces the wall clock for command times (tests).
+	// Durations are always measured on the real monotonic clock.
 	Now func() time.Time
 }
 
@@ -72,7 +73,6 @@ func New(cfg *config.Config) *Engine {
 		started:   time.Now(),
 		stop:      make(chan struct{}),
 		done:      make(chan struct{}),
-		Now:       time.Now,
 	}
 	e.pubsub.init()
 	e.slowlog.init()
@@ -123,7 +123,7 @@ func (e *Engine) activeExpire() {
 	start := time.Now()
 	budget := time.Second / time.Duration(e.cfg.Int("hz")) / 4
 	for {
-		now := e.Now().UnixMilli()
+		now := e.now().UnixMilli()
 		n, expired := e.db.ExpireSample(sample, now)
 		if n == 0 || expired*4 <= n || time.Since(start) > budget {
 			return
@@ -140,7 +140,7 @@ func (e *Engine) NewClient(addr, laddr string, closer func()) *Client {
 		Addr:    addr,
 		LAddr:   laddr,
 		Closer:  closer,
-		created: e.Now(),
+		created: e.now(),
 		Notify:  make(chan struct{}, 1),
 	}
 	c.Touch(c.created)
@@ -182,12 +182,16 @@ func (e *Engine) RemoveClient(c *Client) {
 // returns true when the command blocked; the caller then waits with
 // WaitBlocked before it sends the reply.
 func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
-	now := e.Now()
+	start := time.Now()
+	now := start
+	if e.Now != nil {
+		now = e.Now()
+	}
 	c.Touch(now)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	mark := c.W.Len()
-	e.dispatch(c, args, now)
+	e.dispatch(c, args, now, start)
 	e.serveBlocked()
 	e.applyReplyMode(c, mark)
 	return c.block != nil
@@ -208,7 +212,7 @@ func (e *Engine) applyReplyMode(c *Client, mark int) {
 }
 
 // dispatch looks the command up, checks it and runs or queues it.
-func (e *Engine) dispatch(c *Client, args [][]byte, now time.Time) {
+func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 	w := c.W
 	cmd := e.tab.lookupBytes(args[0])
 	if cmd == nil {
@@ -255,7 +259,7 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now time.Time) {
 		e.reject(c, cmd, msg)
 		return
 	}
-	e.call(c, cmd, args, now, false)
+	e.call(c, cmd, args, now, start, false)
 }
 
 // reject answers a command refused before it ran. Inside MULTI it also
@@ -293,7 +297,9 @@ func (e *Engine) checkSlots(cmd *Command, args [][]byte) string {
 }
 
 // call runs a command's handler and accounts for it.
-func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now time.Time, inExec bool) {
+// now is the command's time (Ctx.Now) and start the real clock reading its
+// duration is measured from.
+func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now, start time.Time, inExec bool) {
 	// EXEC runs its queued commands from inside its own handler, so they
 	// need a context of their own.
 	ctx := &c.ctx
@@ -303,7 +309,7 @@ func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now time.Time, inE
 	*ctx = Ctx{E: e, C: c, Cmd: cmd, Args: args, W: c.W, DB: e.db, Now: now.UnixMilli(), inExec: inExec}
 	mark := c.W.Len()
 	cmd.Handler(ctx)
-	dur := time.Since(now)
+	dur := time.Since(start)
 	cmd.Calls++
 	cmd.Usec += dur.Microseconds()
 	if b := c.W.Bytes(); mark < len(b) && b[mark] == '-' {
@@ -352,3 +358,11 @@ func (e *Engine) Table() *Table { return e.tab }
 
 // keySlot returns the hash slot of a key argument.
 func keySlot(key []byte) int { return keyspace.KeySlot(string(key)) }
+
+// now returns the engine's idea of the current time.
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}

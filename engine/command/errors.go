@@ -27,6 +27,7 @@ const (
 	errNaN               = "ERR resulting score is not a number (NaN)"
 	errStringTooLong     = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 	errMustBePositive    = "ERR value is out of range, must be positive"
+	errInvalidCursor     = "ERR invalid cursor"
 )
 
 func errWrongArgs(name string) string {

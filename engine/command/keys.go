@@ -39,7 +39,6 @@ const (
 	errSameObject     = "ERR source and destination objects are the same"
 	errDBIndexRange   = "ERR DB index is out of range"
 	errCopyOtherDB    = "ERR Copying to another database is not allowed in cluster mode"
-	errInvalidCursor  = "ERR invalid cursor"
 	errUnsupportedOpt = "ERR Unsupported option "
 	errIntRange       = "ERR value is out of range, value must between -2147483648 and 2147483647"
 )

@@ -93,7 +93,7 @@ func execCmd(c *Ctx) {
 	e.unwatchAll(cl)
 	c.W.Array(len(m.cmds))
 	for _, q := range m.cmds {
-		e.call(cl, q.cmd, q.args, time.UnixMilli(c.Now), true)
+		e.call(cl, q.cmd, q.args, time.UnixMilli(c.Now), time.Now(), true)
 	}
 }
 

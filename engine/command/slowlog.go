@@ -35,7 +35,7 @@ func (s *slowlog) record(e *Engine, c *Client, args [][]byte, dur time.Duration)
 		return
 	}
 	max := int(e.cfg.Int("slowlog-max-len"))
-	ent := slowlogEntry{id: s.nextID, at: e.Now().Unix(), duration: dur.Microseconds(), addr: c.Addr, name: c.name}
+	ent := slowlogEntry{id: s.nextID, at: e.now().Unix(), duration: dur.Microseconds(), addr: c.Addr, name: c.name}
 	s.nextID++
 	n := len(args)
 	if n > maxSlowlogArgs {
@@ -63,6 +63,9 @@ func (s *slowlog) record(e *Engine, c *Client, args [][]byte, dur time.Duration)
 // HISTORY); guarded by the engine lock.
 type latencyMonitor struct {
 	events map[string]*latencyEvent
+	// hists are the per-command latency histograms of INFO
+	// latencystats, kept whatever latency-monitor-threshold says.
+	hists map[*Command]*latencyHistogram
 }
 
 type latencyEvent struct {
@@ -76,6 +79,7 @@ type latencySample struct {
 }
 
 func (l *latencyMonitor) record(e *Engine, cmd *Command, dur time.Duration) {
+	l.recordCommand(cmd, dur)
 	threshold := e.cfg.Int("latency-monitor-threshold")
 	ms := dur.Milliseconds()
 	if threshold == 0 || ms < threshold {
@@ -85,7 +89,7 @@ func (l *latencyMonitor) record(e *Engine, cmd *Command, dur time.Duration) {
 	if cmd.Is(FlagFast) {
 		event = "fast-command"
 	}
-	l.add(event, e.Now().Unix(), ms)
+	l.add(event, e.now().Unix(), ms)
 }
 
 func (l *latencyMonitor) add(event string, at, ms int64) {
@@ -110,4 +114,107 @@ func (l *latencyMonitor) add(event string, at, ms int64) {
 	if ms > ev.max {
 		ev.max = ms
 	}
+}
+
+// latencyHistogram is a per-command latency histogram with the bucket
+// layout of the HdrHistogram Redis uses for INFO latencystats (values in
+// nanoseconds from 1 ns to 1 s, two significant digits): values below 256
+// have buckets of width 1, and each further power of two is split into 128
+// buckets. Percentiles are reported as the highest value of their bucket,
+// as hdr_value_at_percentile does, so Mnemo's figures read like Redis's.
+type latencyHistogram struct {
+	counts []int64 // by bucket index, grown on demand
+	total  int64
+}
+
+const (
+	histMinNs     = 1
+	histMaxNs     = 1_000_000_000
+	histSubBucket = 256 // 2 significant digits: 2*10^2 rounded up to a power of two
+	histHalf      = histSubBucket / 2
+)
+
+// histIndex returns the bucket index of v (1 <= v <= histMaxNs).
+func histIndex(v int64) int {
+	if v < histSubBucket {
+		return int(v)
+	}
+	// Bucket b >= 1 covers [256<<(b-1), 256<<b) with a unit of 1<<b.
+	b := bitsLen(v) - 8
+	return histSubBucket + (b-1)*histHalf + int(v>>uint(b)) - histHalf
+}
+
+// histHighest returns the highest value that falls in bucket i.
+func histHighest(i int) int64 {
+	if i < histSubBucket {
+		return int64(i)
+	}
+	b := (i-histSubBucket)/histHalf + 1
+	sub := int64((i-histSubBucket)%histHalf + histHalf)
+	return (sub+1)<<uint(b) - 1
+}
+
+func bitsLen(v int64) int {
+	n := 0
+	for ; v > 0; v >>= 1 {
+		n++
+	}
+	return n
+}
+
+func (h *latencyHistogram) add(ns int64) {
+	ns = min(max(ns, histMinNs), histMaxNs)
+	i := histIndex(ns)
+	if i >= len(h.counts) {
+		h.counts = append(h.counts, make([]int64, i+1-len(h.counts))...)
+	}
+	h.counts[i]++
+	h.total++
+}
+
+// percentile returns the value at percentile p (0-100) in nanoseconds,
+// following hdr_value_at_percentile.
+func (h *latencyHistogram) percentile(p float64) int64 {
+	want := max(int64(p/100*float64(h.total)+0.5), 1)
+	var seen int64
+	for i, n := range h.counts {
+		seen += n
+		if seen >= want {
+			return histHighest(i)
+		}
+	}
+	return 0
+}
+
+// cumulative returns (microseconds, calls at or below) pairs at the
+// power-of-two reporting levels from 1024 ns, leaving out levels that add
+// no calls, as Redis's LATENCY HISTOGRAM walks its histogram.
+func (h *latencyHistogram) cumulative() [][2]int64 {
+	var out [][2]int64
+	var cum, prev int64
+	next := 0 // first bucket not yet summed
+	for level := int64(1024); prev < h.total && level <= 4*histMaxNs; level *= 2 {
+		top := histIndex(level)
+		for ; next <= top && next < len(h.counts); next++ {
+			cum += h.counts[next]
+		}
+		if cum > prev {
+			out = append(out, [2]int64{histHighest(top) / 1000, cum})
+		}
+		prev = cum
+	}
+	return out
+}
+
+// recordCommand adds one execution of cmd to its latency histogram.
+func (l *latencyMonitor) recordCommand(cmd *Command, dur time.Duration) {
+	if l.hists == nil {
+		l.hists = map[*Command]*latencyHistogram{}
+	}
+	h := l.hists[cmd]
+	if h == nil {
+		h = &latencyHistogram{}
+		l.hists[cmd] = h
+	}
+	h.add(dur.Nanoseconds())
 }

@@ -22,7 +22,6 @@ const (
 	errZCount          = "ERR count should be greater than 0"
 	errZRandOutOfRange = "ERR value is out of range"
 	errZRandCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errInvalidCursor   = "ERR invalid cursor"
 )
 
 func init() {

@@ -93,27 +93,6 @@ func zrandmemberCmd(c *Ctx) {
 	}
 }
 
-// parseScanCursor parses a cursor as Redis's strtoul does: decimal, an
-// optional sign (a negative cursor wraps around), no spaces, no overflow.
-func parseScanCursor(b []byte) (uint64, bool) {
-	s := string(b)
-	neg := false
-	if s != "" && (s[0] == '-' || s[0] == '+') {
-		neg, s = s[0] == '-', s[1:]
-	}
-	if s == "" || s[0] < '0' || s[0] > '9' {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(s, 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
-}
-
 // ZSCAN cursors of skiplist-encoded sets are scores, mapped to integers in
 // an order-preserving way: a scan resumes at the first element whose score
 // is not below the cursor's, so elements present for the whole scan are

@@ -87,29 +87,6 @@ func TestParseLexBound(t *testing.T) {
 	}
 }
 
-func TestParseScanCursor(t *testing.T) {
-	tests := []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"42", 42, true},
-		{"-1", math.MaxUint64, true},
-		{"18446744073709551615", math.MaxUint64, true},
-		{"18446744073709551616", 0, false},
-		{" 1", 0, false},
-		{"x", 0, false},
-		{"", 0, false},
-	}
-	for _, tt := range tests {
-		got, ok := parseScanCursor([]byte(tt.in))
-		if ok != tt.ok || got != tt.want {
-			t.Errorf("parseScanCursor(%q) = %v, %v", tt.in, got, ok)
-		}
-	}
-}
-
 // TestScoreCursor checks that ZSCAN's cursors keep the order of scores,
 // never collide with the final cursor 0, and decode to their score.
 func TestScoreCursor(t *testing.T) {

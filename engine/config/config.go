@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/mnemo-dev/mnemo/engine/glob"
 )
 
 // Kind is a parameter's value type.
@@ -38,6 +39,9 @@ type Param struct {
 	Enum    []string
 	// Immutable parameters are set at start only.
 	Immutable bool
+	// ClampMin and ClampMax, if set, bound an accepted value silently, as
+	// Redis clamps hz to 1..500 whatever it is given.
+	ClampMin, ClampMax int64
 	// Check, if set, validates a value beyond its kind.
 	Check func(string) error
 }
@@ -223,6 +227,10 @@ func (p *Param) parse(value string) (string, int64, error) {
 			return "", 0, fmt.Errorf("argument must be between %d and %d inclusive", p.Min, p.Max)
 		}
 	}
+	if p.ClampMax != 0 && (n < p.ClampMin || n > p.ClampMax) {
+		n = max(p.ClampMin, min(n, p.ClampMax))
+		value = strconv.FormatInt(n, 10)
+	}
 	if p.Check != nil {
 		if err := p.Check(value); err != nil {
 			return "", 0, err
@@ -255,20 +263,16 @@ func ParseMemory(s string) (int64, error) {
 	return v * mul, nil
 }
 
-// Match returns the canonical names of the parameters matching a CONFIG GET
-// glob pattern (aliases match too and are reported by the name matched).
+// Match returns the names of the parameters matching a CONFIG GET glob
+// pattern, with Redis's case-insensitive stringmatch semantics (engine/glob).
+// Aliases match too and are reported by the name matched, as Redis reports
+// both "hash-max-listpack-entries" and "hash-max-ziplist-entries" for
+// "hash-max-*".
 func Match(pattern string) []string {
 	var out []string
-	seen := map[string]bool{}
-	lp := strings.ToLower(pattern)
-	for name, p := range params {
-		if ok, _ := path.Match(lp, name); ok || lp == name {
-			key := name
-			if !seen[key] {
-				seen[key] = true
-				out = append(out, key)
-			}
-			_ = p
+	for name := range params {
+		if glob.MatchFold(pattern, name) {
+			out = append(out, name)
 		}
 	}
 	sort.Strings(out)

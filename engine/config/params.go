@@ -19,14 +19,14 @@ func init() {
 		// commands and I/O unless more are asked for. Mnemo maps it to
 		// GOMAXPROCS, the number of threads running Go code at once.
 		{Name: "io-threads", Help: "threads running commands and network I/O (GOMAXPROCS)", Kind: Int, Default: "1", Min: 1, Max: 128, Immutable: true},
-		{Name: "hz", Help: "background task frequency (active expiry), per second", Kind: Int, Default: "10", Min: 1, Max: 500},
+		{Name: "hz", Help: "background task frequency (active expiry), per second", Kind: Int, Default: "10", Min: 0, Max: math.MaxInt32, ClampMin: 1, ClampMax: 500},
 		{Name: "timeout", Help: "close clients idle this many seconds (0: never)", Kind: Int, Default: "0", Min: 0, Max: math.MaxInt32},
 		{Name: "tcp-keepalive", Help: "TCP keepalive period in seconds (0: off)", Kind: Int, Default: "300", Min: 0, Max: math.MaxInt32},
-		{Name: "maxclients", Help: "maximum connected clients", Kind: Int, Default: "10000", Min: 1, Max: math.MaxInt32},
+		{Name: "maxclients", Help: "maximum connected clients", Kind: Int, Default: "10000", Min: 1, Max: math.MaxUint32},
 		{Name: "slowlog-log-slower-than", Help: "log commands slower than this many microseconds (-1: off)", Kind: Int, Default: "10000", Min: -1, Max: maxInt},
-		{Name: "slowlog-max-len", Help: "slow log length", Kind: Int, Default: "128", Min: 0, Max: math.MaxInt32},
+		{Name: "slowlog-max-len", Help: "slow log length", Kind: Int, Default: "128", Min: 0, Max: maxInt},
 		{Name: "latency-monitor-threshold", Help: "record latency spikes of at least this many ms (0: off)", Kind: Int, Default: "0", Min: 0, Max: maxInt},
-		{Name: "hash-max-listpack-entries", Help: "hash size up to which OBJECT ENCODING reports listpack", Aliases: []string{"hash-max-ziplist-entries"}, Kind: Int, Default: "128", Min: 0, Max: maxInt},
+		{Name: "hash-max-listpack-entries", Help: "hash size up to which OBJECT ENCODING reports listpack", Aliases: []string{"hash-max-ziplist-entries"}, Kind: Int, Default: "512", Min: 0, Max: maxInt},
 		{Name: "hash-max-listpack-value", Help: "hash value length up to which OBJECT ENCODING reports listpack", Aliases: []string{"hash-max-ziplist-value"}, Kind: Int, Default: "64", Min: 0, Max: maxInt},
 		{Name: "set-max-intset-entries", Help: "integer set size up to which OBJECT ENCODING reports intset", Kind: Int, Default: "512", Min: 0, Max: maxInt},
 		{Name: "zset-max-listpack-entries", Help: "sorted set size up to which OBJECT ENCODING reports listpack", Aliases: []string{"zset-max-ziplist-entries"}, Kind: Int, Default: "128", Min: 0, Max: maxInt},
