@@ -277,6 +277,9 @@ func spopCmd(c *Ctx) {
 	}
 	size := int64(s.Len())
 	if n >= size {
+		// Redis replies with the SUNION of the one set, a new set whose
+		// encoding (and so order) is decided afresh.
+		s.Rebuilt()
 		c.replyMembers(s.Members(c.setLimits()))
 		c.DB.Delete(key)
 		c.Modified(key)
