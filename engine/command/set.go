@@ -34,7 +34,6 @@ const (
 	errNumkeysPositive = "ERR numkeys should be greater than 0"
 	errNumkeysTooMany  = "ERR Number of keys can't be greater than number of args"
 	errLimitNegative   = "ERR LIMIT can't be negative"
-	errInvalidCursor   = "ERR invalid cursor"
 	// errSrandmemberRange is getRangeLongFromObjectOrReply's text for the
 	// count range SRANDMEMBER accepts (-LONG_MAX..LONG_MAX).
 	errSrandmemberRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
@@ -575,30 +574,4 @@ func sscanCmd(c *Ctx) {
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(cursor, 10))
 	c.W.BulkStrings(found)
-}
-
-// parseScanCursor parses a SCAN-family cursor as Redis does with strtoul:
-// an optional sign and decimal digits ("-1" wraps to 2^64-1, "" is 0), no
-// leading space, no overflow.
-func parseScanCursor(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, true
-	}
-	neg := false
-	d := b
-	if d[0] == '+' || d[0] == '-' {
-		neg = d[0] == '-'
-		d = d[1:]
-	}
-	if len(d) == 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseUint(string(d), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
 }
