@@ -157,24 +157,43 @@ func (c *Ctx) Block(keys []string, timeoutMs int64, onTimeout func(w *resp.Write
 }
 
 // Timeout parses a blocking command's timeout argument (seconds, may be
-// fractional) into an absolute deadline in Unix ms, 0 meaning forever.
+// fractional) into an absolute deadline in Unix ms, 0 meaning forever. It
+// follows Redis 7.0's getTimeoutFromObjectOrReply: the value is read as a
+// long double, so "inf" and 1e400 parse; milliseconds are rounded up; a
+// value whose milliseconds do not fit in 64 bits wraps negative in C, so
+// Redis calls it negative, and so does Mnemo.
 func (c *Ctx) Timeout(i int) (int64, bool) {
-	v, ok := ParseFloat(c.Args[i])
-	if !ok {
+	s := string(c.Args[i])
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		ne, ok := err.(*strconv.NumError)
+		if !ok || ne.Err != strconv.ErrRange {
+			c.W.Error(errTimeoutNotFloat)
+			return 0, false
+		}
+		if v == 0 {
+			// Below float64's range but not long double's: a tiny
+			// positive (or negative) timeout.
+			v = math.SmallestNonzeroFloat64
+			if strings.HasPrefix(s, "-") {
+				v = -v
+			}
+		}
+	}
+	if math.IsNaN(v) || len(s) == 0 || isSpace(s[0]) {
 		c.W.Error(errTimeoutNotFloat)
 		return 0, false
 	}
-	if v < 0 {
+	ms := math.Ceil(v * 1000)
+	if ms < 0 || ms >= math.MaxInt64 {
 		c.W.Error(errTimeoutNegative)
 		return 0, false
 	}
-	msf := math.Ceil(v * 1000)
-	if msf > math.MaxInt64/2 || int64(msf) > math.MaxInt64-c.Now {
-		c.W.Error(errTimeoutOverflow)
-		return 0, false
-	}
-	if msf == 0 {
+	if ms == 0 {
 		return 0, true
 	}
-	return c.Now + int64(msf), true
+	if int64(ms) > math.MaxInt64-c.Now {
+		return math.MaxInt64, true
+	}
+	return c.Now + int64(ms), true
 }

@@ -1,6 +1,7 @@
 package command
 
 import (
+	"bytes"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -48,15 +49,40 @@ type Engine struct {
 
 // stats are the counters INFO reports.
 type stats struct {
-	totalConnections   int64
-	totalCommands      int64
-	rejectedConns      int64
-	keyspaceHits       int64
-	keyspaceMisses     int64
-	errorReplies       int64
-	expiredStalePerc   float64
-	pubsubMessages     int64
-	NetInput, NetOuput atomic.Int64
+	totalConnections int64
+	totalCommands    int64
+	rejectedConns    int64
+	keyspaceHits     int64
+	keyspaceMisses   int64
+	errorReplies     int64
+	expiredStalePerc float64
+	pubsubMessages   int64
+	// errorCodes counts error replies by their prefix (ERR, WRONGTYPE…)
+	// for INFO errorstats.
+	errorCodes map[string]int64
+	net        NetStats
+}
+
+// NetStats count bytes read from and written to clients; the server adds
+// to them without the engine lock.
+type NetStats struct {
+	Input, Output atomic.Int64
+}
+
+// countError records an error reply for INFO errorstats.
+func (s *stats) countError(msg []byte) {
+	s.errorReplies++
+	code := msg
+	if i := bytes.IndexByte(code, ' '); i >= 0 {
+		code = code[:i]
+	}
+	if len(code) > 128 {
+		code = code[:128]
+	}
+	if s.errorCodes == nil {
+		s.errorCodes = map[string]int64{}
+	}
+	s.errorCodes[string(code)]++
 }
 
 // New returns an engine with the given configuration and an empty
@@ -271,7 +297,7 @@ func (e *Engine) reject(c *Client, cmd *Command, msg string) {
 	if cmd != nil {
 		cmd.Rejected++
 	}
-	e.stats.errorReplies++
+	e.stats.countError([]byte(msg))
 	c.W.Error(msg)
 }
 
@@ -314,7 +340,7 @@ func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now, start time.Ti
 	cmd.Usec += dur.Microseconds()
 	if b := c.W.Bytes(); mark < len(b) && b[mark] == '-' {
 		cmd.Failed++
-		e.stats.errorReplies++
+		e.stats.countError(b[mark+1:])
 	}
 	e.stats.totalCommands++
 	c.lastCmd = cmd.Name
@@ -366,3 +392,6 @@ func (e *Engine) now() time.Time {
 	}
 	return time.Now()
 }
+
+// Net returns the network byte counters, which the server updates.
+func (e *Engine) Net() *NetStats { return &e.stats.net }

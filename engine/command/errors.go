@@ -21,7 +21,6 @@ const (
 	errNotAllowedInMulti = "ERR Command not allowed inside a transaction"
 	errTimeoutNegative   = "ERR timeout is negative"
 	errTimeoutNotFloat   = "ERR timeout is not a float or out of range"
-	errTimeoutOverflow   = "ERR timeout is out of range"
 	errOOM               = "OOM command not allowed when used memory > 'maxmemory'."
 	errSelectCluster     = "ERR SELECT is not allowed in cluster mode"
 	errNaN               = "ERR resulting score is not a number (NaN)"

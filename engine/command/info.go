@@ -296,8 +296,8 @@ func infoStats(e *Engine, b *infoBuilder) {
 	b.add("total_connections_received", s.totalConnections)
 	b.add("total_commands_processed", s.totalCommands)
 	b.add("instantaneous_ops_per_sec", 0)
-	b.add("total_net_input_bytes", s.NetInput.Load())
-	b.add("total_net_output_bytes", s.NetOuput.Load())
+	b.add("total_net_input_bytes", s.net.Input.Load())
+	b.add("total_net_output_bytes", s.net.Output.Load())
 	b.add("rejected_connections", s.rejectedConns)
 	b.add("expired_keys", e.db.Expired)
 	b.add("expired_stale_perc", fmt.Sprintf("%.2f", s.expiredStalePerc))
@@ -371,7 +371,11 @@ func infoCommandStats(e *Engine, b *infoBuilder) {
 // infoErrorStats would list error replies by their first word
 // ("errorstat_ERR:count=3"); the engine counts only their total so far
 // (total_error_replies), so the section is empty.
-func infoErrorStats(e *Engine, b *infoBuilder) {}
+func infoErrorStats(e *Engine, b *infoBuilder) {
+	for _, code := range sortedKeys(e.stats.errorCodes) {
+		b.add("errorstat_"+code, fmt.Sprintf("count=%d", e.stats.errorCodes[code]))
+	}
+}
 
 func infoLatencyStats(e *Engine, b *infoBuilder) {
 	for _, cmd := range e.allCommands() {
@@ -388,9 +392,7 @@ func infoCluster(e *Engine, b *infoBuilder) { b.add("cluster_enabled", 1) }
 
 func infoKeyspace(e *Engine, b *infoBuilder) {
 	if n := e.db.Len(); n > 0 {
-		// avg_ttl is Redis's running estimate from active expiry's
-		// samples; the keyspace does not report one yet.
-		b.add("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", n, e.db.VolatileLen()))
+		b.add("db0", fmt.Sprintf("keys=%d,expires=%d,avg_ttl=%d", n, e.db.VolatileLen(), e.db.AvgTTL))
 	}
 }
 
@@ -400,8 +402,9 @@ func (e *Engine) resetStats() {
 	s.totalConnections, s.totalCommands, s.rejectedConns = 0, 0, 0
 	s.keyspaceHits, s.keyspaceMisses, s.errorReplies = 0, 0, 0
 	s.expiredStalePerc, s.pubsubMessages = 0, 0
-	s.NetInput.Store(0)
-	s.NetOuput.Store(0)
+	s.errorCodes = nil
+	s.net.Input.Store(0)
+	s.net.Output.Store(0)
 	e.db.Expired = 0
 	for _, cmd := range e.allCommands() {
 		cmd.Calls, cmd.Usec, cmd.Rejected, cmd.Failed = 0, 0, 0, 0

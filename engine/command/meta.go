@@ -224,6 +224,17 @@ func (ks *keySpec) keys(args [][]byte, dst []int) []int {
 		}
 		first = idx + ks.firstKey - ks.keyNumIdx
 		step = ks.keyStep
+		if step <= 0 {
+			step = 1
+		}
+		if n == 0 {
+			return dst
+		}
+		// More keys announced than arguments: Redis finds no keys at all,
+		// so the command's own error reaches the client.
+		if n > int64(argc) || first+int(n-1)*step >= argc {
+			return dst
+		}
 		last = first + int(n-1)*step
 	}
 	if step <= 0 {

@@ -32,6 +32,10 @@ type DB struct {
 	// Expired counts keys removed because their time passed
 	// (INFO expired_keys).
 	Expired int64
+	// AvgTTL is a running estimate of the remaining time to live of keys
+	// with one, in ms, from active expiry's samples (INFO keyspace
+	// avg_ttl), kept as Redis keeps it.
+	AvgTTL int64
 	// OnExpire, if set, is called for every key removed by expiry, lazy or
 	// active, after it is gone.
 	OnExpire func(key string)
@@ -159,6 +163,7 @@ func (db *DB) ExpireSample(n int, now int64) (sampled, expired int) {
 	// Go's map iteration starts at a random point, which makes this a
 	// cheap random sample.
 	var dead []string
+	var ttlSum, ttlN int64
 	for key, e := range db.volatile {
 		if sampled == n {
 			break
@@ -166,6 +171,18 @@ func (db *DB) ExpireSample(n int, now int64) (sampled, expired int) {
 		sampled++
 		if e.ExpireAt <= now {
 			dead = append(dead, key)
+		} else {
+			ttlSum += e.ExpireAt - now
+			ttlN++
+		}
+	}
+	if ttlN > 0 {
+		// Weigh the new sample in slowly, as Redis does: 2% per sample.
+		avg := ttlSum / ttlN
+		if db.AvgTTL == 0 {
+			db.AvgTTL = avg
+		} else {
+			db.AvgTTL = db.AvgTTL/50*49 + avg/50
 		}
 	}
 	for _, key := range dead {
@@ -181,6 +198,7 @@ func (db *DB) Flush() {
 	}
 	db.volatile = make(map[string]*Entry)
 	db.count = 0
+	db.AvgTTL = 0
 }
 
 // CountInSlot returns the number of keys in slot.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mnemo-dev/mnemo/engine/command"
@@ -118,7 +119,7 @@ func (s *Server) handle(nc net.Conn) {
 			tc.SetKeepAlivePeriod(time.Duration(ka) * time.Second)
 		}
 	}
-	c := &conn{s: s, nc: nc, rd: resp.NewReader(nc)}
+	c := &conn{s: s, nc: nc, rd: resp.NewReader(countingReader{nc, &e.Net().Input})}
 	c.cl = e.NewClient(nc.RemoteAddr().String(), nc.LocalAddr().String(), func() { nc.Close() })
 	defer func() {
 		c.stopAsync()
@@ -208,7 +209,8 @@ func (c *conn) flush() bool {
 	if w.Len() == 0 {
 		return true
 	}
-	_, err := c.nc.Write(w.Bytes())
+	n, err := c.nc.Write(w.Bytes())
+	c.s.Engine.Net().Output.Add(int64(n))
 	w.Reset()
 	if err != nil {
 		c.err = err
@@ -234,7 +236,9 @@ func (c *conn) startAsync() {
 				stopping = true
 			}
 			if out := c.cl.TakeOutput(); len(out) > 0 {
-				if _, err := c.nc.Write(out); err != nil {
+				n, err := c.nc.Write(out)
+				c.s.Engine.Net().Output.Add(int64(n))
+				if err != nil {
 					c.nc.Close()
 					return
 				}
@@ -253,4 +257,17 @@ func (c *conn) stopAsync() {
 	}
 	close(c.stopWriter)
 	<-c.writerDone
+}
+
+// countingReader counts the bytes read from a connection (INFO
+// total_net_input_bytes).
+type countingReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (c countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n.Add(int64(n))
+	return n, err
 }
