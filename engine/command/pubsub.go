@@ -184,7 +184,8 @@ func pubsubChannelsCmd(c *Ctx) {
 }
 
 func pubsubNumsubCmd(c *Ctx) {
-	c.W.Map(len(c.Args) - 2)
+	// A flat array in RESP3 too, as Redis 7.0 sends it.
+	c.W.Array(2 * (len(c.Args) - 2))
 	for _, a := range c.Args[2:] {
 		c.W.Bulk(a)
 		c.W.Int(int64(len(c.E.pubsub.channels[string(a)])))
@@ -209,13 +210,13 @@ func pubsubHelpCmd(c *Ctx) {
 
 // writeHelp writes a container command's HELP reply in Redis's format.
 func writeHelp(c *Ctx, name string, lines []string) {
-	c.W.Array(len(lines) + 2)
+	c.W.Array(len(lines) + 3)
 	c.W.Status(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
 		c.W.Status(l)
 	}
 	c.W.Status("HELP")
-	c.W.Status("    Print this help.")
+	c.W.Status("    Prints this help.")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
