@@ -86,6 +86,9 @@ func unsubscribeGeneric(c *Ctx, mine map[string]struct{}, all map[string]map[*Cl
 	cl := c.C
 	names := c.Args[1:]
 	if len(names) == 0 {
+		// A fresh slice: appending to c.Args[1:] would write into the
+		// connection's argument array.
+		names = nil
 		for _, n := range sortedKeys(mine) {
 			names = append(names, []byte(n))
 		}
@@ -170,7 +173,7 @@ func publishCmd(c *Ctx) {
 
 func pubsubChannelsCmd(c *Ctx) {
 	if len(c.Args) > 3 {
-		c.ErrArity()
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + c.Arg(1) + "'. Try PUBSUB HELP.")
 		return
 	}
 	var out []string
@@ -205,6 +208,10 @@ func pubsubHelpCmd(c *Ctx) {
 		"NUMSUB [<channel> ...]",
 		"    Return the number of subscribers for the specified channels, excluding",
 		"    pattern subscriptions(default: no channels).",
+		"SHARDCHANNELS [<pattern>]",
+		"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+		"SHARDNUMSUB [<shardchannel> ...]",
+		"    Return the number of subscribers for the specified shard level channel(s)",
 	})
 }
 
