@@ -120,17 +120,6 @@ func resp2Int(b []byte) (int64, bool) {
 	return v, ok
 }
 
-// authenticate checks credentials for AUTH and HELLO AUTH. Until users
-// and ACLs exist, the only user is "default" with no password, which, as in
-// Redis, accepts any password.
-func (e *Engine) authenticate(c *Ctx, user string, pass []byte) bool {
-	if user == "default" {
-		return true
-	}
-	c.Error("WRONGPASS invalid username-password pair or user is disabled.")
-	return false
-}
-
 // validClientName reports whether a CLIENT SETNAME name is acceptable:
 // printable ASCII without spaces.
 func validClientName(b []byte) bool {

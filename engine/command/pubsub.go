@@ -86,6 +86,9 @@ func unsubscribeGeneric(c *Ctx, mine map[string]struct{}, all map[string]map[*Cl
 	cl := c.C
 	names := c.Args[1:]
 	if len(names) == 0 {
+		// A fresh slice: appending to c.Args[1:] would write into the
+		// connection's argument array.
+		names = nil
 		for _, n := range sortedKeys(mine) {
 			names = append(names, []byte(n))
 		}
@@ -170,7 +173,7 @@ func publishCmd(c *Ctx) {
 
 func pubsubChannelsCmd(c *Ctx) {
 	if len(c.Args) > 3 {
-		c.ErrArity()
+		c.Error("ERR unknown subcommand or wrong number of arguments for '" + c.Arg(1) + "'. Try PUBSUB HELP.")
 		return
 	}
 	var out []string
@@ -184,7 +187,8 @@ func pubsubChannelsCmd(c *Ctx) {
 }
 
 func pubsubNumsubCmd(c *Ctx) {
-	c.W.Map(len(c.Args) - 2)
+	// A flat array in RESP3 too, as Redis 7.0 sends it.
+	c.W.Array(2 * (len(c.Args) - 2))
 	for _, a := range c.Args[2:] {
 		c.W.Bulk(a)
 		c.W.Int(int64(len(c.E.pubsub.channels[string(a)])))
@@ -204,18 +208,22 @@ func pubsubHelpCmd(c *Ctx) {
 		"NUMSUB [<channel> ...]",
 		"    Return the number of subscribers for the specified channels, excluding",
 		"    pattern subscriptions(default: no channels).",
+		"SHARDCHANNELS [<pattern>]",
+		"    Return the currently active shard level channels matching a <pattern> (default: '*').",
+		"SHARDNUMSUB [<shardchannel> ...]",
+		"    Return the number of subscribers for the specified shard level channel(s)",
 	})
 }
 
 // writeHelp writes a container command's HELP reply in Redis's format.
 func writeHelp(c *Ctx, name string, lines []string) {
-	c.W.Array(len(lines) + 2)
+	c.W.Array(len(lines) + 3)
 	c.W.Status(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
 		c.W.Status(l)
 	}
 	c.W.Status("HELP")
-	c.W.Status("    Print this help.")
+	c.W.Status("    Prints this help.")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
