@@ -9,18 +9,6 @@ import (
 	"github.com/mnemo-dev/mnemo/engine/resp"
 )
 
-// run executes one command for cl and returns its reply, emptying the
-// client's buffer.
-func run(e *Engine, cl *Client, args ...string) string {
-	bs := make([][]byte, len(args))
-	for i, a := range args {
-		bs[i] = []byte(a)
-	}
-	e.Execute(cl, bs)
-	out := string(cl.W.Bytes())
-	cl.W.Reset()
-	return out
-}
 
 // blockOn parks cl as a blocking command would (no blocking command is
 // needed for CLIENT UNBLOCK to be tested).

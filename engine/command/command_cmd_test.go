@@ -7,10 +7,10 @@ import (
 
 func TestCommandListsServedCommandsOnly(t *testing.T) {
 	e, c := serverTestEngine(t)
-	if got, want := serverTestExec(e, c, "COMMAND", "COUNT"), ":"+itoa(int64(len(e.tab.cmds)))+"\r\n"; got != want {
+	if got, want := run(e, c, "COMMAND", "COUNT"), ":"+itoa(int64(len(e.tab.cmds)))+"\r\n"; got != want {
 		t.Errorf("COMMAND COUNT = %q, want %q", got, want)
 	}
-	list := serverTestExec(e, c, "COMMAND", "LIST")
+	list := run(e, c, "COMMAND", "LIST")
 	for _, name := range []string{"get", "config", "config|get", "command|info"} {
 		if !strings.Contains(list, "\r\n"+name+"\r\n") {
 			t.Errorf("COMMAND LIST lacks %s", name)
@@ -22,15 +22,15 @@ func TestCommandListsServedCommandsOnly(t *testing.T) {
 			t.Errorf("COMMAND LIST has %s, which Mnemo does not serve", name)
 		}
 	}
-	info := serverTestExec(e, c, "COMMAND", "INFO", "config")
+	info := run(e, c, "COMMAND", "INFO", "config")
 	if !strings.Contains(info, "config|get") || strings.Contains(info, "config|rewrite") {
 		t.Errorf("COMMAND INFO config lists other subcommands than those served: %q", info)
 	}
-	docs := serverTestExec(e, c, "COMMAND", "DOCS", "config")
+	docs := run(e, c, "COMMAND", "DOCS", "config")
 	if !strings.Contains(docs, "config|set") || strings.Contains(docs, "config|rewrite") {
 		t.Errorf("COMMAND DOCS config documents other subcommands than those served: %q", docs)
 	}
-	if got := serverTestExec(e, c, "COMMAND", "INFO", "xadd"); got != "*1\r\n$-1\r\n" {
+	if got := run(e, c, "COMMAND", "INFO", "xadd"); got != "*1\r\n$-1\r\n" {
 		t.Errorf("COMMAND INFO of an unserved command = %q, want a null entry", got)
 	}
 }
@@ -50,7 +50,7 @@ func TestCommandGetKeys(t *testing.T) {
 		{[]string{"GETKEYS", "ping", "x"}, "-ERR The command has no key arguments\r\n"},
 		{[]string{"GETKEYS", "config", "nosuch", "x"}, "-ERR Invalid command specified\r\n"},
 	} {
-		if got := serverTestExec(e, c, append([]string{"COMMAND"}, tc.args...)...); got != tc.want {
+		if got := run(e, c, append([]string{"COMMAND"}, tc.args...)...); got != tc.want {
 			t.Errorf("COMMAND %v = %q, want %q", tc.args, got, tc.want)
 		}
 	}

@@ -6,14 +6,14 @@ import (
 
 func TestConfigSetIsAtomic(t *testing.T) {
 	e, c := serverTestEngine(t)
-	got := serverTestExec(e, c, "CONFIG", "SET", "timeout", "7", "maxclients", "0")
+	got := run(e, c, "CONFIG", "SET", "timeout", "7", "maxclients", "0")
 	if got != "-ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 4294967295 inclusive\r\n" {
 		t.Errorf("CONFIG SET with a bad second value = %q", got)
 	}
 	if v := e.Config().Int("timeout"); v != 0 {
 		t.Errorf("timeout = %d after a failed CONFIG SET, want it unchanged", v)
 	}
-	if got := serverTestExec(e, c, "CONFIG", "SET", "timeout", "7", "HZ", "20"); got != "+OK\r\n" {
+	if got := run(e, c, "CONFIG", "SET", "timeout", "7", "HZ", "20"); got != "+OK\r\n" {
 		t.Fatalf("CONFIG SET = %q", got)
 	}
 	if e.Config().Int("timeout") != 7 || e.Config().Int("hz") != 20 {
@@ -42,7 +42,7 @@ func TestConfigGetPatterns(t *testing.T) {
 		{[]string{"zset-max-*-entries"}, "*4\r\n$24\r\nzset-max-ziplist-entries\r\n$3\r\n128\r\n$25\r\nzset-max-listpack-entries\r\n$3\r\n128\r\n"},
 		{[]string{"nosuch", "no*"}, "*0\r\n"},
 	} {
-		if got := serverTestExec(e, c, append([]string{"CONFIG", "GET"}, tc.args...)...); got != tc.want {
+		if got := run(e, c, append([]string{"CONFIG", "GET"}, tc.args...)...); got != tc.want {
 			t.Errorf("CONFIG GET %v = %q, want %q", tc.args, got, tc.want)
 		}
 	}

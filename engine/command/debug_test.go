@@ -13,10 +13,10 @@ func TestDebugObject(t *testing.T) {
 	e, c := serverTestEngine(t)
 	now := time.Now()
 	e.Now = func() time.Time { return now }
-	serverTestExec(e, c, "SET", "s", "v")
-	serverTestExec(e, c, "SET", "n", "123")
-	serverTestExec(e, c, "SET", "big", "100000")
-	serverTestExec(e, c, "SET", "long", strings.Repeat("x", 50))
+	run(e, c, "SET", "s", "v")
+	run(e, c, "SET", "n", "123")
+	run(e, c, "SET", "big", "100000")
+	run(e, c, "SET", "long", strings.Repeat("x", 50))
 	now = now.Add(3 * time.Second)
 	lru := itoa(lruClock(now.Add(-3 * time.Second).UnixMilli()))
 	for _, tc := range []struct{ key, want string }{
@@ -26,12 +26,12 @@ func TestDebugObject(t *testing.T) {
 		{"long", `^\+Value at:0x[0-9a-f]+ refcount:1 encoding:raw serializedlength:51 lru:\d+ lru_seconds_idle:3\r\n$`},
 		{"nokey", `^-ERR no such key\r\n$`},
 	} {
-		if got := serverTestExec(e, c, "DEBUG", "OBJECT", tc.key); !regexp.MustCompile(tc.want).MatchString(got) {
+		if got := run(e, c, "DEBUG", "OBJECT", tc.key); !regexp.MustCompile(tc.want).MatchString(got) {
 			t.Errorf("DEBUG OBJECT %s = %q, want %s", tc.key, got, tc.want)
 		}
 	}
 	// DEBUG OBJECT neither touches the key nor counts a hit.
-	if got := serverTestExec(e, c, "DEBUG", "OBJECT", "s"); !strings.Contains(got, "lru_seconds_idle:3") {
+	if got := run(e, c, "DEBUG", "OBJECT", "s"); !strings.Contains(got, "lru_seconds_idle:3") {
 		t.Errorf("DEBUG OBJECT touched the key: %q", got)
 	}
 	if got := infoField(t, infoText(t, e, c, "stats"), "keyspace_hits"); got != "0" {
@@ -68,7 +68,7 @@ func TestSerializedLength(t *testing.T) {
 func TestDebugSleep(t *testing.T) {
 	e, c := serverTestEngine(t)
 	start := time.Now()
-	if got := serverTestExec(e, c, "DEBUG", "SLEEP", "0.05"); got != "+OK\r\n" {
+	if got := run(e, c, "DEBUG", "SLEEP", "0.05"); got != "+OK\r\n" {
 		t.Fatalf("DEBUG SLEEP = %q", got)
 	}
 	if d := time.Since(start); d < 50*time.Millisecond {
@@ -90,7 +90,7 @@ func TestDebugUnknown(t *testing.T) {
 	e, c := serverTestEngine(t)
 	for _, args := range [][]string{{"DEBUG", "RELOAD"}, {"DEBUG", "Sleep"}, {"DEBUG", "object", "a", "b"}} {
 		want := "-ERR unknown subcommand or wrong number of arguments for '" + args[1] + "'. Try DEBUG HELP.\r\n"
-		if got := serverTestExec(e, c, args...); got != want {
+		if got := run(e, c, args...); got != want {
 			t.Errorf("%v = %q, want %q", args, got, want)
 		}
 	}

@@ -16,26 +16,15 @@ func serverTestEngine(t *testing.T) (*Engine, *Client) {
 	t.Helper()
 	e := New(config.New())
 	c := e.NewClient("127.0.0.1:5000", "127.0.0.1:6379", nil)
-	serverTestExec(e, c, "CONFIG", "RESETSTAT")
+	run(e, c, "CONFIG", "RESETSTAT")
 	return e, c
 }
 
-// serverTestExec runs one command and returns its raw reply.
-func serverTestExec(e *Engine, c *Client, args ...string) string {
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	e.Execute(c, argv)
-	out := string(c.W.Bytes())
-	c.W.Reset()
-	return out
-}
 
 // infoText runs INFO with the given sections and returns its text.
 func infoText(t *testing.T, e *Engine, c *Client, sections ...string) string {
 	t.Helper()
-	reply := serverTestExec(e, c, append([]string{"INFO"}, sections...)...)
+	reply := run(e, c, append([]string{"INFO"}, sections...)...)
 	if !strings.HasPrefix(reply, "$") {
 		t.Fatalf("INFO reply is not a bulk string: %q", reply)
 	}
@@ -58,11 +47,11 @@ func TestInfoFields(t *testing.T) {
 	e, c := serverTestEngine(t)
 	now := time.Now()
 	e.Now = func() time.Time { return now }
-	serverTestExec(e, c, "SET", "k", "v")
-	serverTestExec(e, c, "SET", "t", "v", "PX", "100")
-	serverTestExec(e, c, "GET", "k")
-	serverTestExec(e, c, "GET", "missing")
-	serverTestExec(e, c, "NOSUCHCOMMAND")
+	run(e, c, "SET", "k", "v")
+	run(e, c, "SET", "t", "v", "PX", "100")
+	run(e, c, "GET", "k")
+	run(e, c, "GET", "missing")
+	run(e, c, "NOSUCHCOMMAND")
 
 	info := infoText(t, e, c)
 	for field, want := range map[string]string{
@@ -97,7 +86,7 @@ func TestInfoFields(t *testing.T) {
 
 	// The key with a TTL expires once its time has passed and it is read.
 	now = now.Add(time.Second)
-	serverTestExec(e, c, "GET", "t")
+	run(e, c, "GET", "t")
 	info = infoText(t, e, c, "stats", "keyspace")
 	if got := infoField(t, info, "expired_keys"); got != "1" {
 		t.Errorf("expired_keys = %s after a key expired, want 1", got)
@@ -145,12 +134,12 @@ func TestInfoSections(t *testing.T) {
 
 func TestInfoCommandStats(t *testing.T) {
 	e, c := serverTestEngine(t)
-	serverTestExec(e, c, "SET", "k", "v")
-	serverTestExec(e, c, "GET", "k")
-	serverTestExec(e, c, "GET", "k")
-	serverTestExec(e, c, "GET", "a", "b")           // rejected: arity
-	serverTestExec(e, c, "SET", "k", "v", "BADOPT") // failed: syntax
-	serverTestExec(e, c, "CONFIG", "GET", "hz")
+	run(e, c, "SET", "k", "v")
+	run(e, c, "GET", "k")
+	run(e, c, "GET", "k")
+	run(e, c, "GET", "a", "b")           // rejected: arity
+	run(e, c, "SET", "k", "v", "BADOPT") // failed: syntax
+	run(e, c, "CONFIG", "GET", "hz")
 
 	info := infoText(t, e, c, "commandstats")
 	for _, re := range []string{
@@ -173,7 +162,7 @@ func TestInfoCommandStats(t *testing.T) {
 	}
 
 	// RESETSTAT forgets command statistics, hits and misses.
-	serverTestExec(e, c, "CONFIG", "RESETSTAT")
+	run(e, c, "CONFIG", "RESETSTAT")
 	info = infoText(t, e, c, "commandstats", "stats", "latencystats")
 	if strings.Contains(info, "cmdstat_get") || strings.Contains(info, "latency_percentiles_usec_get") {
 		t.Errorf("statistics survive CONFIG RESETSTAT:\n%s", info)
@@ -186,10 +175,10 @@ func TestInfoCommandStats(t *testing.T) {
 func TestTimeAndLastsave(t *testing.T) {
 	e, c := serverTestEngine(t)
 	e.Now = func() time.Time { return time.Unix(1700000000, 123456789) }
-	if got, want := serverTestExec(e, c, "TIME"), "*2\r\n$10\r\n1700000000\r\n$6\r\n123456\r\n"; got != want {
+	if got, want := run(e, c, "TIME"), "*2\r\n$10\r\n1700000000\r\n$6\r\n123456\r\n"; got != want {
 		t.Errorf("TIME = %q, want %q", got, want)
 	}
-	if got, want := serverTestExec(e, c, "LASTSAVE"), ":"+itoa(e.started.Unix())+"\r\n"; got != want {
+	if got, want := run(e, c, "LASTSAVE"), ":"+itoa(e.started.Unix())+"\r\n"; got != want {
 		t.Errorf("LASTSAVE = %q, want %q", got, want)
 	}
 }

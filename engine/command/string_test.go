@@ -17,16 +17,6 @@ func (fakeValue) Encoding(keyspace.Limits) string { return "fakeenc" }
 func (fakeValue) Clone() keyspace.Value           { return fakeValue{} }
 func (fakeValue) Size() int64                     { return 1 }
 
-// run executes one command on e as client c and returns its raw reply.
-func run(e *Engine, c *Client, args ...string) string {
-	b := make([][]byte, len(args))
-	for i, a := range args {
-		b[i] = []byte(a)
-	}
-	c.W.Reset()
-	e.Execute(c, b)
-	return string(c.W.Bytes())
-}
 
 func newTestEngine() (*Engine, *Client) {
 	e := New(config.New())
