@@ -13,13 +13,13 @@ import (
 
 // Error texts of the hash commands, exactly as Redis 7.0 sends them.
 const (
-	errHashNotInt        = "ERR hash value is not an integer"
-	errHashNotFloat      = "ERR hash value is not a float"
-	errIncrNaNInf        = "ERR value is NaN or Infinity"
-	errIncrProducesNaN   = "ERR increment would produce NaN or Infinity"
-	errRandCountRange    = "ERR value is out of range"
-	errRandCountLimits   = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errInvalidScanCursor = "ERR invalid cursor"
+	errHashNotInt     = "ERR hash value is not an integer"
+	errHashNotFloat   = "ERR hash value is not a float"
+	errHashIncrNaNInf = "ERR value is NaN or Infinity"
+	errHashIncrNaN    = "ERR increment would produce NaN or Infinity"
+	errHashRandRange  = "ERR value is out of range"
+	errHashRandLimits = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	errHashScanCursor = "ERR invalid cursor"
 )
 
 func init() {
@@ -235,12 +235,6 @@ func hexistsCmd(c *Ctx) {
 func hkeysCmd(c *Ctx)   { hgetallGeneric(c, true, false) }
 func hvalsCmd(c *Ctx)   { hgetallGeneric(c, false, true) }
 func hgetallCmd(c *Ctx) { hgetallGeneric(c, true, true) }
-func hashLen(h *keyspace.Hash) int {
-	if h == nil {
-		return 0
-	}
-	return h.Len()
-}
 
 // hgetallGeneric replies with the fields, the values or both (a map) of a
 // hash, as Redis's genericHgetallCommand.
@@ -249,7 +243,10 @@ func hgetallGeneric(c *Ctx, fields, values bool) {
 	if !ok {
 		return
 	}
-	n := hashLen(h)
+	n := 0
+	if h != nil {
+		n = h.Len()
+	}
 	if fields && values {
 		c.W.Map(n)
 	} else {
@@ -313,7 +310,7 @@ func hincrbyfloatCmd(c *Ctx) {
 		return
 	}
 	if incr.IsInf() {
-		c.Error(errIncrNaNInf)
+		c.Error(errHashIncrNaNInf)
 		return
 	}
 	key := c.Key(1)
@@ -331,14 +328,14 @@ func hincrbyfloatCmd(c *Ctx) {
 				return
 			}
 			if old.IsInf() {
-				c.Error(errIncrProducesNaN)
+				c.Error(errHashIncrNaN)
 				return
 			}
 			sum.Add(old, incr)
 		}
 	}
 	if ldOverflows(sum) {
-		c.Error(errIncrProducesNaN)
+		c.Error(errHashIncrNaN)
 		return
 	}
 	s := ldFormatHuman(sum)
@@ -374,7 +371,7 @@ func hrandfieldCmd(c *Ctx) {
 		return
 	}
 	if n == math.MinInt64 {
-		c.Error(errRandCountLimits)
+		c.Error(errHashRandLimits)
 		return
 	}
 	withValues := false
@@ -385,7 +382,7 @@ func hrandfieldCmd(c *Ctx) {
 	if len(c.Args) == 4 {
 		withValues = true
 		if n < -math.MaxInt64/2 || n > math.MaxInt64/2 {
-			c.Error(errRandCountRange)
+			c.Error(errHashRandRange)
 			return
 		}
 	}
@@ -446,7 +443,7 @@ type hscanOpts struct {
 func hscanCmd(c *Ctx) {
 	cursor, ok := parseHscanCursor(c.Args[2])
 	if !ok {
-		c.Error(errInvalidScanCursor)
+		c.Error(errHashScanCursor)
 		return
 	}
 	h, ok := c.lookupHash(c.Key(1))
@@ -664,7 +661,7 @@ func ldExponent(s string) (e int64, ok bool) {
 	return e, true
 }
 
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func ldIsDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // ldDecimalSyntax checks an unsigned decimal float against strtold's
 // grammar: digits with an optional point, at least one digit, then
@@ -673,7 +670,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func ldDecimalSyntax(s string) (exp10 int64, zero, ok bool) {
 	i, digits, first := 0, int64(0), int64(-1)
 	scan := func() {
-		for ; i < len(s) && isDigit(s[i]); i++ {
+		for ; i < len(s) && ldIsDigit(s[i]); i++ {
 			if s[i] != '0' && first < 0 {
 				first = digits
 			}
