@@ -1,0 +1,718 @@
+package command
+
+import (
+	"math"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"github.com/mnemo-dev/mnemo/engine/glob"
+	"github.com/mnemo-dev/mnemo/engine/keyspace"
+	"github.com/mnemo-dev/mnemo/engine/resp"
+)
+
+// Error texts of the hash commands, exactly as Redis 7.0 sends them.
+const (
+	errHashNotInt     = "ERR hash value is not an integer"
+	errHashNotFloat   = "ERR hash value is not a float"
+	errHashIncrNaNInf = "ERR value is NaN or Infinity"
+	errHashIncrNaN    = "ERR increment would produce NaN or Infinity"
+	errHashRandRange  = "ERR value is out of range"
+	errHashRandLimits = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
+	errHashScanCursor = "ERR invalid cursor"
+)
+
+func init() {
+	register("hset", hsetCmd)
+	register("hmset", hsetCmd)
+	register("hsetnx", hsetnxCmd)
+	register("hget", hgetCmd)
+	register("hmget", hmgetCmd)
+	register("hdel", hdelCmd)
+	register("hlen", hlenCmd)
+	register("hstrlen", hstrlenCmd)
+	register("hexists", hexistsCmd)
+	register("hkeys", hkeysCmd)
+	register("hvals", hvalsCmd)
+	register("hgetall", hgetallCmd)
+	register("hincrby", hincrbyCmd)
+	register("hincrbyfloat", hincrbyfloatCmd)
+	register("hrandfield", hrandfieldCmd)
+	register("hscan", hscanCmd)
+}
+
+// hashLimits returns the thresholds that decide when a hash stops being a
+// listpack; a write applies the ones configured at that moment.
+func (c *Ctx) hashLimits() keyspace.Limits {
+	cfg := c.E.Config()
+	return keyspace.Limits{
+		HashMaxListpackEntries: cfg.Int("hash-max-listpack-entries"),
+		HashMaxListpackValue:   cfg.Int("hash-max-listpack-value"),
+	}
+}
+
+// lookupHash returns key's hash for reading, nil if the key does not
+// exist, and ok=false (after writing WRONGTYPE) if it holds another type.
+func (c *Ctx) lookupHash(key string) (h *keyspace.Hash, ok bool) {
+	return asHash(c, c.Lookup(key))
+}
+
+// lookupHashWrite is lookupHash for a command that will change the key.
+func (c *Ctx) lookupHashWrite(key string) (h *keyspace.Hash, ok bool) {
+	return asHash(c, c.LookupWrite(key))
+}
+
+func asHash(c *Ctx, e *keyspace.Entry) (*keyspace.Hash, bool) {
+	if e == nil {
+		return nil, true
+	}
+	h, ok := e.Value.(*keyspace.Hash)
+	if !ok {
+		c.ErrWrongType()
+	}
+	return h, ok
+}
+
+// storeNewHash adds h, just created by a write, under key.
+func (c *Ctx) storeNewHash(key string, h *keyspace.Hash) {
+	c.DB.Set(key, h).Access = c.Now
+}
+
+// hsetCmd is HSET and HMSET, which differ only in their reply.
+func hsetCmd(c *Ctx) {
+	if len(c.Args)%2 == 1 {
+		c.ErrArity()
+		return
+	}
+	key := c.Key(1)
+	h, ok := c.lookupHashWrite(key)
+	if !ok {
+		return
+	}
+	created := h == nil
+	if created {
+		h = keyspace.NewHash()
+	}
+	l := c.hashLimits()
+	// Redis converts on the length of every argument before setting any.
+	for _, a := range c.Args[2:] {
+		h.NoteLength(len(a), l)
+	}
+	added := 0
+	for i := 2; i < len(c.Args); i += 2 {
+		if h.Set(string(c.Args[i]), string(c.Args[i+1]), l) {
+			added++
+		}
+	}
+	if created {
+		c.storeNewHash(key, h)
+	}
+	c.Modified(key)
+	if c.Cmd.Name == "hmset" {
+		c.W.OK()
+		return
+	}
+	c.W.Int(int64(added))
+}
+
+func hsetnxCmd(c *Ctx) {
+	key := c.Key(1)
+	h, ok := c.lookupHashWrite(key)
+	if !ok {
+		return
+	}
+	field := string(c.Args[2])
+	if h != nil && h.Has(field) {
+		c.W.Int(0)
+		return
+	}
+	created := h == nil
+	if created {
+		h = keyspace.NewHash()
+	}
+	h.Set(field, string(c.Args[3]), c.hashLimits())
+	if created {
+		c.storeNewHash(key, h)
+	}
+	c.Modified(key)
+	c.W.Int(1)
+}
+
+func hgetCmd(c *Ctx) {
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	if h != nil {
+		if v, found := h.Get(string(c.Args[2])); found {
+			c.W.BulkString(v)
+			return
+		}
+	}
+	c.W.Null()
+}
+
+func hmgetCmd(c *Ctx) {
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	c.W.Array(len(c.Args) - 2)
+	for _, f := range c.Args[2:] {
+		if h != nil {
+			if v, found := h.Get(string(f)); found {
+				c.W.BulkString(v)
+				continue
+			}
+		}
+		c.W.Null()
+	}
+}
+
+func hdelCmd(c *Ctx) {
+	key := c.Key(1)
+	h, ok := c.lookupHashWrite(key)
+	if !ok {
+		return
+	}
+	if h == nil {
+		c.W.Int(0)
+		return
+	}
+	deleted := 0
+	for _, f := range c.Args[2:] {
+		if h.Delete(string(f)) {
+			deleted++
+			if h.Len() == 0 {
+				c.DB.Delete(key)
+				break
+			}
+		}
+	}
+	if deleted > 0 {
+		c.Modified(key)
+	}
+	c.W.Int(int64(deleted))
+}
+
+func hlenCmd(c *Ctx) {
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	if h == nil {
+		c.W.Int(0)
+		return
+	}
+	c.W.Int(int64(h.Len()))
+}
+
+func hstrlenCmd(c *Ctx) {
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	n := 0
+	if h != nil {
+		v, _ := h.Get(string(c.Args[2]))
+		n = len(v)
+	}
+	c.W.Int(int64(n))
+}
+
+func hexistsCmd(c *Ctx) {
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	if h != nil && h.Has(string(c.Args[2])) {
+		c.W.Int(1)
+		return
+	}
+	c.W.Int(0)
+}
+
+func hkeysCmd(c *Ctx)   { hgetallGeneric(c, true, false) }
+func hvalsCmd(c *Ctx)   { hgetallGeneric(c, false, true) }
+func hgetallCmd(c *Ctx) { hgetallGeneric(c, true, true) }
+
+// hgetallGeneric replies with the fields, the values or both (a map) of a
+// hash, as Redis's genericHgetallCommand.
+func hgetallGeneric(c *Ctx, fields, values bool) {
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	n := 0
+	if h != nil {
+		n = h.Len()
+	}
+	if fields && values {
+		c.W.Map(n)
+	} else {
+		c.W.Array(n)
+	}
+	if h == nil {
+		return
+	}
+	h.Each(func(f, v string) bool {
+		if fields {
+			c.W.BulkString(f)
+		}
+		if values {
+			c.W.BulkString(v)
+		}
+		return true
+	})
+}
+
+func hincrbyCmd(c *Ctx) {
+	incr, ok := c.Int(3)
+	if !ok {
+		return
+	}
+	key := c.Key(1)
+	h, ok := c.lookupHashWrite(key)
+	if !ok {
+		return
+	}
+	field := string(c.Args[2])
+	var old int64
+	if h != nil {
+		if v, found := h.Get(field); found {
+			if old, ok = resp.ParseInt([]byte(v)); !ok {
+				c.Error(errHashNotInt)
+				return
+			}
+		}
+	}
+	if (incr < 0 && old < 0 && incr < math.MinInt64-old) ||
+		(incr > 0 && old > 0 && incr > math.MaxInt64-old) {
+		c.Error(errOverflow)
+		return
+	}
+	created := h == nil
+	if created {
+		h = keyspace.NewHash()
+	}
+	h.Set(field, strconv.FormatInt(old+incr, 10), c.hashLimits())
+	if created {
+		c.storeNewHash(key, h)
+	}
+	c.Modified(key)
+	c.W.Int(old + incr)
+}
+
+func hincrbyfloatCmd(c *Ctx) {
+	incr, ok := ldParse(c.Args[3])
+	if !ok {
+		c.Error(errNotFloat)
+		return
+	}
+	if incr.IsInf() {
+		c.Error(errHashIncrNaNInf)
+		return
+	}
+	key := c.Key(1)
+	h, ok := c.lookupHashWrite(key)
+	if !ok {
+		return
+	}
+	field := string(c.Args[2])
+	sum := ldNew().Set(incr)
+	if h != nil {
+		if v, found := h.Get(field); found {
+			old, ok := ldParse([]byte(v))
+			if !ok {
+				c.Error(errHashNotFloat)
+				return
+			}
+			if old.IsInf() {
+				c.Error(errHashIncrNaN)
+				return
+			}
+			sum.Add(old, incr)
+		}
+	}
+	if ldOverflows(sum) {
+		c.Error(errHashIncrNaN)
+		return
+	}
+	s := ldFormatHuman(sum)
+	created := h == nil
+	if created {
+		h = keyspace.NewHash()
+	}
+	h.Set(field, s, c.hashLimits())
+	if created {
+		c.storeNewHash(key, h)
+	}
+	c.Modified(key)
+	c.W.BulkString(s)
+}
+
+func hrandfieldCmd(c *Ctx) {
+	if len(c.Args) == 2 {
+		h, ok := c.lookupHash(c.Key(1))
+		if !ok {
+			return
+		}
+		if h == nil {
+			c.W.Null()
+			return
+		}
+		f, _ := h.Random()
+		c.W.BulkString(f)
+		return
+	}
+	n, ok := parseIntArg(c.Args[2])
+	if !ok {
+		c.Error(errNotInt)
+		return
+	}
+	if n == math.MinInt64 {
+		c.Error(errHashRandLimits)
+		return
+	}
+	withValues := false
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !c.ArgIs(3, "WITHVALUES")) {
+		c.ErrSyntax()
+		return
+	}
+	if len(c.Args) == 4 {
+		withValues = true
+		if n < -math.MaxInt64/2 || n > math.MaxInt64/2 {
+			c.Error(errHashRandRange)
+			return
+		}
+	}
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	if h == nil || n == 0 {
+		c.W.Array(0)
+		return
+	}
+	// One element: a bulk field, or with values a flat pair in RESP2 and
+	// a nested two-element array in RESP3, as Redis replies.
+	elem := func(f, v string) {
+		if withValues && c.W.Proto == 3 {
+			c.W.Array(2)
+		}
+		c.W.BulkString(f)
+		if withValues {
+			c.W.BulkString(v)
+		}
+	}
+	header := func(count int64) {
+		if withValues && c.W.Proto != 3 {
+			count *= 2
+		}
+		c.W.Array(int(count))
+	}
+	if n < 0 || n == 1 {
+		// Negative: that many independent picks, repeats allowed.
+		count := n
+		if count < 0 {
+			count = -count
+		}
+		header(count)
+		for ; count > 0; count-- {
+			elem(h.Random())
+		}
+		return
+	}
+	size := int64(h.Len())
+	if n >= size {
+		header(size)
+		h.Each(func(f, v string) bool { elem(f, v); return true })
+		return
+	}
+	header(n)
+	h.RandomDistinct(int(n), elem)
+}
+
+// hscanOpts are HSCAN's parsed options.
+type hscanOpts struct {
+	count   int64
+	pattern string
+	match   bool // a pattern other than "*" was given
+}
+
+func hscanCmd(c *Ctx) {
+	cursor, ok := parseHscanCursor(c.Args[2])
+	if !ok {
+		c.Error(errHashScanCursor)
+		return
+	}
+	h, ok := c.lookupHash(c.Key(1))
+	if !ok {
+		return
+	}
+	if h == nil {
+		c.W.Array(2)
+		c.W.BulkString("0")
+		c.W.Array(0)
+		return
+	}
+	o := hscanOpts{count: 10}
+	for i := 3; i < len(c.Args); i += 2 {
+		switch {
+		case c.ArgIs(i, "COUNT") && i+1 < len(c.Args):
+			v, ok := c.Int(i + 1)
+			if !ok {
+				return
+			}
+			if v < 1 {
+				c.ErrSyntax()
+				return
+			}
+			o.count = v
+		case c.ArgIs(i, "MATCH") && i+1 < len(c.Args):
+			o.pattern = c.Arg(i + 1)
+			o.match = o.pattern != "*"
+		default:
+			c.ErrSyntax()
+			return
+		}
+	}
+	var out []string
+	collect := func(f, v string) {
+		if !o.match || glob.Match(o.pattern, f) {
+			out = append(out, f, v)
+		}
+	}
+	next := uint64(0)
+	if h.Listpack() {
+		// Redis returns a listpack-encoded hash whole, whatever the
+		// cursor and COUNT.
+		h.Each(func(f, v string) bool { collect(f, v); return true })
+	} else {
+		next = h.Scan(cursor, int(min(o.count, math.MaxInt32)), collect)
+	}
+	c.W.Array(2)
+	c.W.BulkString(strconv.FormatUint(next, 10))
+	c.W.BulkStrings(out)
+}
+
+// parseHscanCursor parses a SCAN-family cursor with the rules of Redis's
+// parseScanCursorOrReply, which uses strtoul: optional sign (a negative
+// value wraps around), decimal digits, nothing after them, no leading
+// space, and an empty string is cursor 0.
+func parseHscanCursor(b []byte) (uint64, bool) {
+	if len(b) > 0 && isSpace(b[0]) {
+		return 0, false
+	}
+	neg := false
+	s := b
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		// strtoul parsed nothing and leaves the end pointer at the
+		// start: only the empty string is then accepted.
+		return 0, len(b) == 0
+	}
+	var v uint64
+	for _, ch := range s {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if v > (math.MaxUint64-d)/10 {
+			return 0, false // ERANGE
+		}
+		v = v*10 + d
+	}
+	if neg {
+		v = -v
+	}
+	return v, true
+}
+
+// Redis computes HINCRBYFLOAT in C long double, which on x86-64 is the x87
+// 80-bit format: a 64-bit mantissa and a 15-bit exponent. big.Float with
+// 64 bits of precision rounds exactly as that hardware does (to nearest,
+// ties to even); the exponent range is checked by hand.
+const (
+	ldPrec   = 64
+	ldMaxExp = 16384  // largest MantExp of a finite long double
+	ldMinExp = -16444 // MantExp of the smallest subnormal
+)
+
+func ldNew() *big.Float { return new(big.Float).SetPrec(ldPrec) }
+
+// ldOverflows reports whether x is beyond the long double range (the
+// hardware would have produced infinity).
+func ldOverflows(x *big.Float) bool {
+	return x.IsInf() || x.MantExp(nil) > ldMaxExp
+}
+
+// ldParse parses b as Redis's string2ld does with strtold: decimal or
+// hexadecimal floats, "inf" and "infinity" in any case, no NaN, no
+// surrounding space, and no value that overflows or underflows to zero.
+func ldParse(b []byte) (*big.Float, bool) {
+	if len(b) == 0 || len(b) >= 5*1024 || isSpace(b[0]) {
+		return nil, false
+	}
+	s := string(b)
+	body := s
+	neg := false
+	if body[0] == '+' || body[0] == '-' {
+		neg = body[0] == '-'
+		body = body[1:]
+	}
+	if strings.EqualFold(body, "inf") || strings.EqualFold(body, "infinity") {
+		return ldNew().SetInf(neg), true
+	}
+	var x *big.Float
+	if len(body) > 2 && body[0] == '0' && body[1]|0x20 == 'x' {
+		if !ldHexSyntax(body[2:]) {
+			return nil, false
+		}
+		var err error
+		x, _, err = ldNew().Parse(s, 0)
+		if err != nil {
+			return nil, false
+		}
+	} else {
+		exp10, zero, ok := ldDecimalSyntax(body)
+		if !ok {
+			return nil, false
+		}
+		if zero {
+			return ldNew(), true
+		}
+		// Decide plain overflow and underflow before building a huge
+		// exact rational: the value is below 10^exp10 and at least
+		// 10^(exp10-1).
+		if exp10 > 4934 || exp10 < -4952 {
+			return nil, false
+		}
+		r, ok := new(big.Rat).SetString(s)
+		if !ok {
+			return nil, false
+		}
+		x = ldNew().SetRat(r)
+	}
+	if x.Sign() != 0 && (x.MantExp(nil) > ldMaxExp || x.MantExp(nil) < ldMinExp) {
+		return nil, false
+	}
+	return x, true
+}
+
+// ldHexSyntax checks the part of a hexadecimal float after "0x" against
+// strtold's grammar: hex digits with an optional point (at least one
+// digit), then optionally "p" and a signed decimal exponent.
+func ldHexSyntax(s string) bool {
+	digits := 0
+	i := 0
+	isHex := func(c byte) bool {
+		return c >= '0' && c <= '9' || c|0x20 >= 'a' && c|0x20 <= 'f'
+	}
+	for i < len(s) && isHex(s[i]) {
+		i++
+		digits++
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		for i < len(s) && isHex(s[i]) {
+			i++
+			digits++
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i == len(s) {
+		return true
+	}
+	if s[i]|0x20 != 'p' {
+		return false
+	}
+	_, ok := ldExponent(s[i+1:])
+	return ok
+}
+
+// ldExponent parses a signed decimal exponent; ok is false if it is
+// malformed. Huge exponents saturate, their values are out of range anyway.
+func ldExponent(s string) (e int64, ok bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	if len(s) == 0 {
+		return 0, false
+	}
+	for _, c := range []byte(s) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if e < 1e12 {
+			e = e*10 + int64(c-'0')
+		}
+	}
+	if neg {
+		e = -e
+	}
+	return e, true
+}
+
+func ldIsDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// ldDecimalSyntax checks an unsigned decimal float against strtold's
+// grammar: digits with an optional point, at least one digit, then
+// optionally "e" and a signed exponent. It reports whether every digit is
+// zero, and otherwise the power of ten just above the value.
+func ldDecimalSyntax(s string) (exp10 int64, zero, ok bool) {
+	i, digits, first := 0, int64(0), int64(-1)
+	scan := func() {
+		for ; i < len(s) && ldIsDigit(s[i]); i++ {
+			if s[i] != '0' && first < 0 {
+				first = digits
+			}
+			digits++
+		}
+	}
+	scan()
+	intDigits := digits
+	if i < len(s) && s[i] == '.' {
+		i++
+		scan()
+	}
+	if digits == 0 {
+		return 0, false, false
+	}
+	var e int64
+	if i < len(s) {
+		if s[i]|0x20 != 'e' {
+			return 0, false, false
+		}
+		if e, ok = ldExponent(s[i+1:]); !ok {
+			return 0, false, false
+		}
+	}
+	if first < 0 {
+		return 0, true, true
+	}
+	// The value is 0.d… × 10^(intDigits-first+e), d the first nonzero digit.
+	return e + intDigits - first, false, true
+}
+
+// ldFormatHuman formats x as Redis's ld2string in LD_STR_HUMAN mode:
+// "%.17Lf" with trailing zeros (and a bare point) removed, and "-0" as
+// "0".
+func ldFormatHuman(x *big.Float) string {
+	s := x.Text('f', 17)
+	if strings.IndexByte(s, '.') >= 0 {
+		s = strings.TrimRight(s, "0")
+		s = strings.TrimSuffix(s, ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return s
+}
