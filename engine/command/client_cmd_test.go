@@ -9,7 +9,6 @@ import (
 	"github.com/mnemo-dev/mnemo/engine/resp"
 )
 
-
 // blockOn parks cl as a blocking command would (no blocking command is
 // needed for CLIENT UNBLOCK to be tested).
 func blockOn(e *Engine, cl *Client, key string) {

@@ -20,7 +20,6 @@ func serverTestEngine(t *testing.T) (*Engine, *Client) {
 	return e, c
 }
 
-
 // infoText runs INFO with the given sections and returns its text.
 func infoText(t *testing.T, e *Engine, c *Client, sections ...string) string {
 	t.Helper()

@@ -3,8 +3,6 @@ package command
 import (
 	"fmt"
 	"math"
-	"math/big"
-	"strings"
 
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
 )
@@ -541,86 +539,20 @@ func incrDecr(c *Ctx, by int64) {
 	c.W.Int(cur)
 }
 
-// Redis computes INCRBYFLOAT in x87 long double: a 64-bit mantissa and a
-// 15-bit exponent. big.Float with 64 bits of precision rounds the same way,
-// so results such as 0.1+0.2 read back as Redis writes them ("0.3").
-const (
-	longDoublePrec   = 64
-	longDoubleMaxExp = 16384  // |x| < 2^16384
-	longDoubleMinExp = -16444 // smallest subnormal: 2^-16445
-	// maxLongDoubleChars is Redis's buffer for a formatted long double;
-	// a longer result is stored as the empty string, as Redis does.
-	maxLongDoubleChars = 5 * 1024
-)
-
-// parseLongDouble parses b as Redis's string2ld does, at long double
-// precision: what strtold reads in full (decimal or hexadecimal, "inf",
-// "infinity"), no leading space, no NaN, nothing out of long double's
-// range.
-func parseLongDouble(b []byte) (*big.Float, bool) {
-	if len(b) == 0 || len(b) >= maxLongDoubleChars || isSpace(b[0]) {
-		return nil, false
-	}
-	s := string(b)
-	digits := strings.TrimLeft(s, "+-")
-	if len(s)-len(digits) > 1 {
-		return nil, false
-	}
-	switch strings.ToLower(digits) {
-	case "inf", "infinity":
-		return new(big.Float).SetInf(s[0] == '-'), true
-	}
-	// big.ParseFloat also takes binary and octal prefixes and
-	// underscores, which strtold does not.
-	if strings.ContainsRune(s, '_') || (len(digits) > 1 && digits[0] == '0' &&
-		strings.ContainsRune("bBoO", rune(digits[1]))) {
-		return nil, false
-	}
-	f, _, err := big.ParseFloat(s, 0, longDoublePrec, big.ToNearestEven)
-	if err != nil {
-		return nil, false
-	}
-	if exp := f.MantExp(nil); f.Sign() != 0 && (exp > longDoubleMaxExp || exp < longDoubleMinExp) {
-		// strtold's ERANGE: overflow, or underflow below the smallest
-		// subnormal.
-		return nil, false
-	}
-	return f, true
-}
-
-// formatLongDouble formats f as Redis's ld2string in LD_STR_HUMAN mode:
-// "%.17Lf" without trailing zeros, and "0" for "-0".
-func formatLongDouble(f *big.Float) []byte {
-	b := f.Append(nil, 'f', 17)
-	if len(b)+1 > maxLongDoubleChars {
-		return nil
-	}
-	for b[len(b)-1] == '0' {
-		b = b[:len(b)-1]
-	}
-	if b[len(b)-1] == '.' {
-		b = b[:len(b)-1]
-	}
-	if string(b) == "-0" {
-		b = b[1:]
-	}
-	return b
-}
-
 func incrbyfloatCmd(c *Ctx) {
 	key := c.Key(1)
 	s, ok := c.lookupStringWrite(key)
 	if !ok {
 		return
 	}
-	cur := new(big.Float).SetPrec(longDoublePrec)
+	cur := ldNew()
 	if s != nil {
-		if cur, ok = parseLongDouble(s.B); !ok {
+		if cur, ok = ldParse(s.B); !ok {
 			c.Error(errNotFloat)
 			return
 		}
 	}
-	by, ok := parseLongDouble(c.Args[2])
+	by, ok := ldParse(c.Args[2])
 	if !ok {
 		c.Error(errNotFloat)
 		return
@@ -630,12 +562,12 @@ func incrbyfloatCmd(c *Ctx) {
 		c.Error(errIncrNaN)
 		return
 	}
-	sum := new(big.Float).SetPrec(longDoublePrec).SetMode(big.ToNearestEven).Add(cur, by)
-	if sum.MantExp(nil) > longDoubleMaxExp {
+	sum := ldNew().Add(cur, by)
+	if ldOverflows(sum) {
 		c.Error(errIncrNaN)
 		return
 	}
-	v := &keyspace.String{B: formatLongDouble(sum), NoInt: true}
+	v := &keyspace.String{B: []byte(ldFormatHuman(sum)), NoInt: true}
 	c.DB.SetKeepTTL(key, v).Access = c.Now
 	c.Modified(key)
 	c.W.Bulk(v.B)

@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"hash/maphash"
 	"math/rand/v2"
 )
 
@@ -38,11 +37,7 @@ type hashEntry struct {
 
 const minHashBuckets = 4
 
-// hashSeed is fixed for the process so that clones keep their entries'
-// hash values and scan cursors stay meaningful across calls.
-var hashSeed = maphash.MakeSeed()
-
-func hashField(f string) uint64 { return maphash.String(hashSeed, f) }
+func hashField(f string) uint64 { return hashString(f) }
 
 // NewHash returns an empty hash.
 func NewHash() *Hash {

@@ -1,7 +1,6 @@
 package keyspace
 
 import (
-	"hash/maphash"
 	"math/bits"
 	"math/rand/v2"
 	"slices"
@@ -41,10 +40,6 @@ const minBuckets = 4
 // maxIntsetEntries caps set-max-intset-entries as Redis does (intset
 // internals limit it to 1G entries).
 const maxIntsetEntries = 1 << 30
-
-// hashSeed is random per process, so that clients cannot choose members
-// that all fall into one bucket.
-var hashSeed = maphash.MakeSeed()
 
 // NewSet returns an empty set, which Redis would create as an intset.
 func NewSet() *Set { return &Set{intsOnly: true} }
@@ -236,7 +231,7 @@ func (s *Set) Scan(cursor uint64, count int, fn func(m string)) uint64 {
 	}
 }
 
-func (s *Set) hash(m string) uint64 { return maphash.String(hashSeed, m) }
+func (s *Set) hash(m string) uint64 { return hashString(m) }
 
 // find returns the index of m, whose hash is h, or -1.
 func (s *Set) find(m string, h uint64) int {
