@@ -19,6 +19,9 @@ func init() {
 // client sending a password to a server that wants none is most likely
 // misconfigured.
 func authCmd(c *Ctx) {
+	for i := 1; i < len(c.Args); i++ {
+		c.Redact(i)
+	}
 	if len(c.Args) > 3 {
 		c.ErrSyntax()
 		return

@@ -58,6 +58,8 @@ type Client struct {
 	patterns map[string]struct{}
 
 	block *blockState
+	// preBlock holds the replies sent before a command that blocked.
+	preBlock []byte
 
 	// async output: once a client subscribes, everything it is sent goes
 	// through pushW so messages from publishers and its own replies keep
@@ -95,14 +97,20 @@ func (c *Client) TakeOutput() []byte {
 
 // QueueOutput moves the bytes in W to the push buffer and wakes the writer.
 func (c *Client) QueueOutput() {
-	if c.W.Len() == 0 {
+	c.QueueBytes(c.W.Bytes())
+	c.W.Reset()
+}
+
+// QueueBytes appends encoded replies to the push buffer and wakes the
+// writer.
+func (c *Client) QueueBytes(b []byte) {
+	if len(b) == 0 {
 		return
 	}
 	c.amu.Lock()
-	c.pushW.Raw(c.W.Bytes())
+	c.pushW.Raw(b)
 	c.outSize.Store(int64(c.pushW.Len()))
 	c.amu.Unlock()
-	c.W.Reset()
 	c.wake()
 }
 

@@ -78,6 +78,8 @@ func helloCmd(c *Ctx) {
 		more := len(c.Args) - i - 1
 		switch {
 		case c.ArgIs(i, "AUTH") && more >= 2:
+			c.Redact(i + 1)
+			c.Redact(i + 2)
 			if !c.E.authenticate(c, c.Arg(i+1), c.Args[i+2]) {
 				return
 			}

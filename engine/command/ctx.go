@@ -28,6 +28,17 @@ type Ctx struct {
 	// key it waits for was touched.
 	reprocessing bool
 	blockedAgain bool
+	// redacted marks arguments (by position, below 64) that must never be
+	// recorded, such as passwords.
+	redacted uint64
+}
+
+// Redact keeps argument i out of the slow log (and any other record of
+// the command), as Redis does for AUTH's password.
+func (c *Ctx) Redact(i int) {
+	if i < 64 {
+		c.redacted |= 1 << uint(i)
+	}
 }
 
 // Error writes an error reply.

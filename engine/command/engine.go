@@ -220,7 +220,15 @@ func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
 	e.dispatch(c, args, now, start)
 	e.serveBlocked()
 	e.applyReplyMode(c, mark)
-	return c.block != nil
+	if c.block != nil {
+		// The client waits. Whoever serves it writes its reply into W
+		// under this lock, while the connection sends the replies of the
+		// commands before it without the lock: hand those over as a copy.
+		c.preBlock = append(c.preBlock[:0], c.W.Bytes()...)
+		c.W.Reset()
+		return true
+	}
+	return false
 }
 
 // applyReplyMode drops the replies a CLIENT REPLY OFF/SKIP client asked not
@@ -242,9 +250,12 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 	w := c.W
 	cmd := e.tab.lookupBytes(args[0])
 	if cmd == nil {
+		c.lastCmd = ""
 		e.reject(c, nil, errUnknownCommand(args))
 		return
 	}
+	// CLIENT LIST shows the last command looked up, run or not.
+	c.lastCmd = cmd.Name
 	if cmd.Subcommands != nil && (cmd.Handler == nil || len(args) >= 2) {
 		if len(args) < 2 {
 			e.reject(c, cmd, errWrongArgs(cmd.Name))
@@ -258,6 +269,7 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 			}
 		} else {
 			cmd = sub
+			c.lastCmd = cmd.Name
 		}
 	}
 	if !cmd.arityOK(len(args)) {
@@ -343,12 +355,16 @@ func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now, start time.Ti
 		e.stats.countError(b[mark+1:])
 	}
 	e.stats.totalCommands++
-	c.lastCmd = cmd.Name
 	if !cmd.Is(FlagSkipSlowlog) {
-		e.slowlog.record(e, c, args, dur)
+		e.slowlog.record(e, c, args, ctx.redacted, dur)
 	}
 	e.latency.record(e, cmd, dur)
 }
+
+// PreBlockOutput returns the replies that preceded a command that blocked
+// (see Execute). Only the connection's goroutine calls it, between Execute
+// and WaitBlocked.
+func (c *Client) PreBlockOutput() []byte { return c.preBlock }
 
 func allowedWhileSubscribed(cmd *Command) bool {
 	switch cmd.Name {

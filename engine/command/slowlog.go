@@ -29,7 +29,7 @@ const (
 	maxSlowlogArgLen = 128
 )
 
-func (s *slowlog) record(e *Engine, c *Client, args [][]byte, dur time.Duration) {
+func (s *slowlog) record(e *Engine, c *Client, args [][]byte, redacted uint64, dur time.Duration) {
 	threshold := e.cfg.Int("slowlog-log-slower-than")
 	if threshold < 0 || dur.Microseconds() < threshold {
 		return
@@ -43,6 +43,9 @@ func (s *slowlog) record(e *Engine, c *Client, args [][]byte, dur time.Duration)
 	}
 	for i := 0; i < n; i++ {
 		a := args[i]
+		if i < 64 && redacted&(1<<uint(i)) != 0 {
+			a = []byte("(redacted)")
+		}
 		if i == maxSlowlogArgs-1 && len(args) > maxSlowlogArgs {
 			ent.args = append(ent.args, "... ("+itoa(int64(len(args)-maxSlowlogArgs+1))+" more arguments)")
 			break

@@ -82,3 +82,17 @@ func TestLatencyEvents(t *testing.T) {
 		t.Errorf("LATENCY LATEST after RESET = %q", got)
 	}
 }
+
+func TestSlowlogRedactsPasswords(t *testing.T) {
+	e, c := serverTestEngine(t)
+	run(e, c, "CONFIG", "SET", "slowlog-log-slower-than", "0")
+	run(e, c, "AUTH", "default", "sekrit")
+	run(e, c, "HELLO", "2", "AUTH", "default", "sekrit2")
+	got := run(e, c, "SLOWLOG", "GET")
+	if strings.Contains(got, "sekrit") {
+		t.Fatalf("a password reached the slow log: %q", got)
+	}
+	if !strings.Contains(got, "(redacted)") {
+		t.Fatalf("SLOWLOG GET = %q, want redacted arguments", got)
+	}
+}

@@ -1,11 +1,18 @@
 package resp
 
+import "bytes"
+
 // SplitArgs splits an inline command line into arguments with the rules of
 // Redis's sdssplitargs: arguments are separated by spaces; "double quotes"
 // allow \n \r \t \b \a \\ \" and \xHH escapes; 'single quotes' allow \'; a
 // closing quote must be followed by a space or the end of the line. It
 // appends to dst and reports false on unbalanced quotes.
 func SplitArgs(line []byte, dst [][]byte) ([][]byte, bool) {
+	// sdssplitargs reads a C string: a NUL ends the line, so a quote
+	// still open there is unbalanced.
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
 	p := 0
 	for {
 		for p < len(line) && isSpace(line[p]) {

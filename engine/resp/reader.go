@@ -154,6 +154,24 @@ func (r *Reader) line(tooBig string) ([]byte, error) {
 	}
 }
 
+// inlineLine is line for inline commands. Redis finds their end with
+// strchr, which stops at a NUL byte: a line with a NUL before its newline is
+// never complete, and the client waits until the inline size limit.
+func (r *Reader) inlineLine() ([]byte, error) {
+	for {
+		data := r.buf[r.r:r.w]
+		if i := bytes.IndexByte(data, '\n'); i >= 0 && bytes.IndexByte(data[:i], 0) < 0 {
+			return r.line("too big inline request")
+		}
+		if r.w-r.r > InlineMaxSize {
+			return nil, &ProtocolError{"too big inline request"}
+		}
+		if err := r.fill(); err != nil {
+			return nil, unexpected(err)
+		}
+	}
+}
+
 // unexpected turns a clean EOF in the middle of a command into
 // io.ErrUnexpectedEOF, so callers can tell a client that vanished mid-command
 // from one that closed between commands.
@@ -284,7 +302,7 @@ func (r *Reader) lineKeep(tooBig string, base *int) ([]byte, error) {
 }
 
 func (r *Reader) readInline() ([][]byte, error) {
-	ln, err := r.line("too big inline request")
+	ln, err := r.inlineLine()
 	if err != nil {
 		return nil, err
 	}

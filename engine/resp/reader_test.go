@@ -63,6 +63,7 @@ func TestReadCommand(t *testing.T) {
 		{"too big inline", strings.Repeat("a", InlineMaxSize+10), nil, "Protocol error: too big inline request"},
 		{"too big mbulk count", "*" + strings.Repeat("1", InlineMaxSize+10), nil, "Protocol error: too big mbulk count string"},
 		{"too big bulk count", "*1\r\n$" + strings.Repeat("1", InlineMaxSize+10), nil, "Protocol error: too big bulk count string"},
+		{"NUL before the newline: never complete", "PING a\x00b\r\n", nil, io.ErrUnexpectedEOF.Error()},
 		{"disconnect mid command", "*2\r\n$3\r\nGET\r\n", nil, io.ErrUnexpectedEOF.Error()},
 	}
 	for _, tt := range tests {

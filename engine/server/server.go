@@ -152,7 +152,9 @@ func (c *conn) serve() {
 		if e.Execute(c.cl, args) {
 			// Replies of earlier pipelined commands go out before the
 			// client waits.
-			c.flush()
+			if !c.send(c.cl.PreBlockOutput()) {
+				return
+			}
 			if !c.waitBlocked() {
 				return
 			}
@@ -197,21 +199,27 @@ func (c *conn) waitBlocked() bool {
 
 // flush sends the pending replies. It returns false after a write error.
 func (c *conn) flush() bool {
+	ok := c.send(c.cl.W.Bytes())
+	c.cl.W.Reset()
+	return ok
+}
+
+// send writes encoded replies to the client, through the async writer once
+// the client receives pushes. It returns false after a write error.
+func (c *conn) send(b []byte) bool {
 	if c.err != nil {
 		return false
 	}
+	if len(b) == 0 {
+		return true
+	}
 	if c.cl.Async() {
 		c.startAsync()
-		c.cl.QueueOutput()
+		c.cl.QueueBytes(b)
 		return true
 	}
-	w := c.cl.W
-	if w.Len() == 0 {
-		return true
-	}
-	n, err := c.nc.Write(w.Bytes())
+	n, err := c.nc.Write(b)
 	c.s.Engine.Net().Output.Add(int64(n))
-	w.Reset()
 	if err != nil {
 		c.err = err
 		return false

@@ -42,7 +42,7 @@ func runCLI(t *testing.T, addr, stdin string, args ...string) cliResult {
 // commands piped on stdin, -x, --pipe) and requires the same output.
 func TestRedisCLI(t *testing.T) {
 	if _, err := exec.LookPath("redis-cli"); err != nil {
-		t.Skip("redis-cli is not installed")
+		t.Fatal("redis-cli is not installed (make deps installs it)")
 	}
 	var pipe strings.Builder
 	for i := 0; i < 1000; i++ {
