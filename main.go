@@ -19,7 +19,7 @@ type subcommand struct {
 var subcommands = []subcommand{
 	{"local", "run the embedded default: a working endpoint on 127.0.0.1, no Kubernetes needed", runLocal},
 	{"node", "run one data node: the Redis-compatible engine", runNode},
-	{"log", "run a transactional-log server (NATS JetStream)", notYet("log")},
+	{"log", "run a transactional-log server (NATS JetStream)", runLog},
 	{"snapshot", "build a snapshot from the newest snapshot and the log", notYet("snapshot")},
 	{"operator", "run the Kubernetes operator", notYet("operator")},
 }

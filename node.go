@@ -9,34 +9,103 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/mnemo-dev/mnemo/engine/command"
 	"github.com/mnemo-dev/mnemo/engine/config"
 	"github.com/mnemo-dev/mnemo/engine/server"
+	"github.com/mnemo-dev/mnemo/engine/txlog"
 )
 
+// roleFlag is a flag of a role itself, as opposed to an engine parameter.
+type roleFlag struct {
+	name, arg, help, def string
+}
+
+var nodeFlags = []roleFlag{
+	{"log", "URLS", "the transactional log: nats://host:port of the log servers, comma-separated (required)", ""},
+	{"shard", "N", "the shard this node serves", "0"},
+	{"log-replicas", "R", "replicas of the shard's log stream when the node creates it", "3"},
+}
+
 func runLocal(args []string, stdout, stderr io.Writer) int {
-	return serveEngine("local", "Runs the embedded default: a Redis-compatible endpoint on 127.0.0.1 in the\nforeground until SIGINT or SIGTERM.", args, stdout, stderr)
+	return serveEngine("local", "Runs the embedded default: a Redis-compatible endpoint on 127.0.0.1 with its\n"+
+		"own transactional log (NATS JetStream, one replica, fsync on every append) kept\n"+
+		"in DIR/mnemo-log, in the foreground until SIGINT or SIGTERM. Every write is\n"+
+		"acknowledged only after the log has committed it.", nil, args, stdout, stderr)
 }
 
 func runNode(args []string, stdout, stderr io.Writer) int {
-	return serveEngine("node", "Runs one data node: the Redis-compatible engine, in the foreground until\nSIGINT or SIGTERM.", args, stdout, stderr)
+	return serveEngine("node", "Runs one data node: the Redis-compatible engine, durable on a shard's stream in\n"+
+		"an external transactional log, in the foreground until SIGINT or SIGTERM.", nodeFlags, args, stdout, stderr)
 }
 
-// engineUsage explains the parameters: the same names and syntax as
-// redis-server's.
-func engineUsage(w io.Writer, name, what string) {
+// splitRoleFlags takes the role's own --flags (with their values) out of
+// args and returns them and the engine parameters left.
+func splitRoleFlags(flags []roleFlag, args []string) (map[string]string, []string, error) {
+	vals := map[string]string{}
+	for _, f := range flags {
+		if f.def != "" {
+			vals[f.name] = f.def
+		}
+	}
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		name, isFlag := strings.CutPrefix(args[i], "--")
+		var found *roleFlag
+		if isFlag {
+			n, _, _ := strings.Cut(name, "=")
+			for j := range flags {
+				if flags[j].name == n {
+					found = &flags[j]
+				}
+			}
+		}
+		if found == nil {
+			rest = append(rest, args[i])
+			continue
+		}
+		if _, v, ok := strings.Cut(name, "="); ok {
+			vals[found.name] = v
+			continue
+		}
+		if i+1 >= len(args) {
+			return nil, nil, fmt.Errorf("--%s needs a value", found.name)
+		}
+		vals[found.name] = args[i+1]
+		i++
+	}
+	return vals, rest, nil
+}
+
+// engineUsage explains the flags: the role's own, then the engine
+// parameters, with redis-server's names and syntax.
+func engineUsage(w io.Writer, name, what string, flags []roleFlag) {
 	fmt.Fprintf(w, "Usage: mnemo %s [config-file] [--name value ...]\n\n%s\n\n", name, what)
-	fmt.Fprintln(w, "Parameters are given the way redis-server takes them: a redis.conf-style file")
-	fmt.Fprintln(w, "as the first argument or with --config FILE, then --name value pairs, which")
-	fmt.Fprintln(w, "win over the file. Memory values take units (100mb, 1gb).")
+	if len(flags) > 0 {
+		fmt.Fprintln(w, "Flags:")
+		for _, f := range flags {
+			def := ""
+			if f.def != "" {
+				def = " (default " + f.def + ")"
+			}
+			fmt.Fprintf(w, "  --%-28s %s%s\n", f.name+" "+f.arg, f.help, def)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintln(w, "Engine parameters are given the way redis-server takes them: a redis.conf-style")
+	fmt.Fprintln(w, "file as the first argument or with --config FILE, then --name value pairs,")
+	fmt.Fprintln(w, "which win over the file. Memory values take units (100mb, 1gb).")
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Flags:")
+	fmt.Fprintln(w, "Engine parameters:")
 	fmt.Fprintf(w, "  --%-28s %s\n", "config FILE", "read parameters from a redis.conf-style file")
 	names := config.Names()
 	sort.Strings(names)
@@ -64,34 +133,90 @@ func kindName(p *config.Param) string {
 	return "STRING"
 }
 
-func serveEngine(name, what string, args []string, stdout, stderr io.Writer) int {
+func serveEngine(name, what string, flags []roleFlag, args []string, stdout, stderr io.Writer) int {
 	for _, a := range args {
 		if a == "--help" || a == "-h" {
-			engineUsage(stdout, name, what)
+			engineUsage(stdout, name, what, flags)
 			return 0
 		}
 	}
+	fail := func(format string, a ...any) int {
+		fmt.Fprintf(stderr, "mnemo %s: %s\n", name, fmt.Sprintf(format, a...))
+		return 1
+	}
+	vals, rest, err := splitRoleFlags(flags, args)
+	if err != nil {
+		fmt.Fprintf(stderr, "mnemo %s: %v\n", name, err)
+		return 2
+	}
 	cfg := config.New()
-	if err := cfg.ParseArgs(args); err != nil {
+	if err := cfg.ParseArgs(rest); err != nil {
 		fmt.Fprintf(stderr, "mnemo %s: %v\n", name, err)
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	runtime.GOMAXPROCS(int(cfg.Int("io-threads")))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		fmt.Fprintf(stderr, "mnemo %s: cannot listen: %v\n", name, err)
-		return 1
+		return fail("cannot listen: %v", err)
 	}
+	defer ln.Close()
+
+	// The log: embedded for local, external for a node.
+	var nc *nats.Conn
+	shard, replicas := 0, 1
+	if name == "local" {
+		dir := filepath.Join(cfg.String("dir"), "mnemo-log")
+		ls, err := txlog.StartServer(txlog.ServerConfig{Name: "local", Dir: dir, SyncAlways: true, Log: log})
+		if err != nil {
+			return fail("cannot start the log: %v", err)
+		}
+		defer ls.Shutdown()
+		if nc, err = ls.Connect("mnemo-local"); err != nil {
+			return fail("cannot connect to the log: %v", err)
+		}
+	} else {
+		if vals["log"] == "" {
+			fmt.Fprintf(stderr, "mnemo %s: --log is required: a data node is durable on a log (see mnemo log)\n", name)
+			return 2
+		}
+		if shard, err = strconv.Atoi(vals["shard"]); err != nil || shard < 0 {
+			fmt.Fprintf(stderr, "mnemo %s: --shard must be a shard number\n", name)
+			return 2
+		}
+		if replicas, err = strconv.Atoi(vals["log-replicas"]); err != nil || replicas < 1 || replicas > 5 {
+			fmt.Fprintf(stderr, "mnemo %s: --log-replicas must be 1 to 5\n", name)
+			return 2
+		}
+		if nc, err = txlog.Dial(vals["log"], "mnemo-node"); err != nil {
+			return fail("%v", err)
+		}
+	}
+	defer nc.Close()
+	openCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	st, err := txlog.OpenStream(openCtx, nc, shard, replicas)
+	cancel()
+	if err != nil {
+		return fail("%v", err)
+	}
+
 	e := command.New(cfg)
+	started := time.Now()
+	if err := e.AttachLog(ctx, st, command.LogOptions{
+		MaxInflight:   int(cfg.Int("log-max-inflight")),
+		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
+	}); err != nil {
+		return fail("%v", err)
+	}
+	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	e.Start()
 	defer e.Stop()
 	srv := server.New(e, log)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("Ready to accept connections", "role", name, "addr", ln.Addr().String(),
@@ -104,8 +229,7 @@ func serveEngine(name, what string, args []string, stdout, stderr io.Writer) int
 		return 0
 	case err := <-errc:
 		if err != nil && !errors.Is(err, net.ErrClosed) {
-			fmt.Fprintf(stderr, "mnemo %s: %v\n", name, err)
-			return 1
+			return fail("%v", err)
 		}
 		return 0
 	}

@@ -34,8 +34,21 @@ func (e *Engine) block(c *Client, keys []string, deadline int64, onTimeout func(
 	}
 }
 
+// unblockDeferred is unblock for a client served under the lock: it is
+// woken by commitGroup, once its reply is marked with the batch it waits
+// for.
+func (e *Engine) unblockDeferred(c *Client) {
+	e.fx.wake = append(e.fx.wake, e.dequeue(c))
+}
+
 // unblock removes c from the wait queues and wakes its connection.
 func (e *Engine) unblock(c *Client) {
+	close(e.dequeue(c))
+}
+
+// dequeue removes c from the wait queues and returns the channel that
+// wakes it.
+func (e *Engine) dequeue(c *Client) chan struct{} {
 	b := c.block
 	for _, k := range b.keys {
 		q := e.blockedOn[k]
@@ -49,7 +62,7 @@ func (e *Engine) unblock(c *Client) {
 		}
 	}
 	c.block = nil
-	close(b.done)
+	return b.done
 }
 
 // serveBlocked runs the commands of clients blocked on keys that were
@@ -71,14 +84,21 @@ func (e *Engine) serveBlocked() {
 				ctx := &Ctx{E: e, C: bc, Cmd: b.cmd, Args: b.args, W: bc.W, DB: e.db,
 					Now: e.now().UnixMilli(), reprocessing: true}
 				mark := bc.W.Len()
+				dirtyBefore := e.dirty
 				b.cmd.Handler(ctx)
 				if ctx.blockedAgain {
 					bc.W.Truncate(mark)
 					continue
 				}
+				e.collect(ctx, dirtyBefore)
 				b.cmd.Calls++
 				e.stats.totalCommands++
-				e.unblock(bc)
+				// The client wakes when the group its pop belongs to is
+				// committed to the batch (commitGroup), not before.
+				e.unblockDeferred(bc)
+				if e.log != nil {
+					e.fx.marks = append(e.fx.marks, pendingMark{bc, 0, bc.W.Len()})
+				}
 			}
 		}
 	}

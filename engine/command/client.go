@@ -58,8 +58,12 @@ type Client struct {
 	patterns map[string]struct{}
 
 	block *blockState
-	// preBlock holds the replies sent before a command that blocked.
-	preBlock []byte
+	// preBlock holds the replies sent before a command that blocked, and
+	// preBlockMarks the commits they wait for.
+	preBlock      []byte
+	preBlockMarks []replyMark
+	// marks are the reply ranges in W that wait for a commit.
+	marks []replyMark
 
 	// async output: once a client subscribes, everything it is sent goes
 	// through pushW so messages from publishers and its own replies keep

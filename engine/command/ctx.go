@@ -28,6 +28,9 @@ type Ctx struct {
 	// key it waits for was touched.
 	reprocessing bool
 	blockedAgain bool
+	// rewritten is set when the handler logged its own effects (Effect)
+	// or none (NoEffect) instead of its arguments.
+	rewritten bool
 	// redacted marks arguments (by position, below 64) that must never be
 	// recorded, such as passwords.
 	redacted uint64
@@ -145,8 +148,12 @@ func (c *Ctx) LookupWrite(key string) *keyspace.Entry {
 // signalModifiedKey plus server.dirty). Call it once for each key a
 // command actually changes, and not for keys it leaves as they were.
 func (c *Ctx) Modified(key string) {
-	c.E.keyModified(key)
-	c.E.dirty++
+	e := c.E
+	e.keyModified(key)
+	e.dirty++
+	if e.log != nil && !e.replaying {
+		e.fx.keys = append(e.fx.keys, key)
+	}
 }
 
 // Block suspends the client until one of keys is modified or timeoutMs

@@ -33,8 +33,16 @@ type Engine struct {
 
 	pubsub pubsub // guarded by mu
 
-	stats   stats // guarded by mu
-	dirty   int64 // guarded by mu; changes since start
+	stats stats // guarded by mu
+	dirty int64 // guarded by mu; changes since start
+
+	// log is the shard's transactional log, nil without durability.
+	log *durable
+	// replaying is set while effects read from the log are applied.
+	// Guarded by mu.
+	replaying bool
+	// fx collects what the running command group did. Guarded by mu.
+	fx      effects
 	slowlog slowlog
 	latency latencyMonitor
 
@@ -102,7 +110,7 @@ func New(cfg *config.Config) *Engine {
 	}
 	e.pubsub.init()
 	e.slowlog.init()
-	e.db.OnExpire = e.keyModified
+	e.db.OnExpire = e.keyExpired
 	return e
 }
 
@@ -133,6 +141,7 @@ func (e *Engine) cron() {
 		}
 		e.mu.Lock()
 		e.activeExpire()
+		e.commitGroup()
 		e.mu.Unlock()
 		if nhz := e.cfg.Int("hz"); nhz != hz {
 			hz = nhz
@@ -220,11 +229,18 @@ func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
 	e.dispatch(c, args, now, start)
 	e.serveBlocked()
 	e.applyReplyMode(c, mark)
+	if e.log != nil {
+		e.fx.marks = append(e.fx.marks, pendingMark{c, mark, c.W.Len()})
+	}
+	e.commitGroup()
 	if c.block != nil {
 		// The client waits. Whoever serves it writes its reply into W
 		// under this lock, while the connection sends the replies of the
-		// commands before it without the lock: hand those over as a copy.
+		// commands before it without the lock: hand those over as a copy,
+		// with the commits they wait for.
 		c.preBlock = append(c.preBlock[:0], c.W.Bytes()...)
+		c.preBlockMarks = c.marks
+		c.marks = nil
 		c.W.Reset()
 		return true
 	}
@@ -278,6 +294,14 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 	}
 	if c.subscriptions() > 0 && w.Proto == 2 && !allowedWhileSubscribed(cmd) {
 		e.reject(c, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if cmd.Is(FlagWrite) && e.logDown() {
+		e.reject(c, cmd, errLogDown)
+		return
+	}
+	if msg := e.tooBigForLog(cmd, args); msg != "" {
+		e.reject(c, cmd, msg)
 		return
 	}
 	if c.multi != nil && !isTransactionControl(cmd) {
@@ -346,7 +370,9 @@ func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now, start time.Ti
 	}
 	*ctx = Ctx{E: e, C: c, Cmd: cmd, Args: args, W: c.W, DB: e.db, Now: now.UnixMilli(), inExec: inExec}
 	mark := c.W.Len()
+	dirtyBefore := e.dirty
 	cmd.Handler(ctx)
+	e.collect(ctx, dirtyBefore)
 	dur := time.Since(start)
 	cmd.Calls++
 	cmd.Usec += dur.Microseconds()
@@ -366,6 +392,13 @@ func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now, start time.Ti
 // and WaitBlocked.
 func (c *Client) PreBlockOutput() []byte { return c.preBlock }
 
+// TakePreBlockMarks returns the commits PreBlockOutput waits for.
+func (c *Client) TakePreBlockMarks() []replyMark {
+	m := c.preBlockMarks
+	c.preBlockMarks = nil
+	return m
+}
+
 func allowedWhileSubscribed(cmd *Command) bool {
 	switch cmd.Name {
 	case "subscribe", "psubscribe", "unsubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "ping", "quit", "reset":
@@ -380,6 +413,17 @@ func isTransactionControl(cmd *Command) bool {
 		return true
 	}
 	return false
+}
+
+// keyExpired is called for every key removed because its time passed: on
+// a primary the removal is an effect like any other (replicas and replays
+// never expire keys themselves).
+func (e *Engine) keyExpired(key string) {
+	e.keyModified(key)
+	if e.log != nil && !e.replaying {
+		e.fx.args = append(e.fx.args, [][]byte{[]byte("DEL"), []byte(key)})
+		e.fx.keys = append(e.fx.keys, key)
+	}
 }
 
 // keyModified is the engine side of Ctx.Modified, also used for keys that
@@ -411,3 +455,10 @@ func (e *Engine) now() time.Time {
 
 // Net returns the network byte counters, which the server updates.
 func (e *Engine) Net() *NetStats { return &e.stats.net }
+
+// KeyCount returns the number of keys.
+func (e *Engine) KeyCount() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.db.Len()
+}

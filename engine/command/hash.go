@@ -342,6 +342,7 @@ func hincrbyfloatCmd(c *Ctx) {
 		h = keyspace.NewHash()
 	}
 	h.Set(field, s, c.hashLimits())
+	c.Effect(bHSET, c.Args[1], c.Args[2], []byte(s))
 	if created {
 		c.storeNewHash(key, h)
 	}

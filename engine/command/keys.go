@@ -182,8 +182,10 @@ func expireGeneric(c *Ctx, base int64, seconds bool) {
 	}
 	if when <= c.Now {
 		c.DB.Delete(key)
+		c.Effect(bDEL, c.Args[1])
 	} else {
 		c.DB.SetExpire(key, e, when)
+		c.Effect(bPEXPIREAT, c.Args[1], fxInt(when))
 	}
 	c.Modified(key)
 	c.W.Int(1)

@@ -65,6 +65,8 @@ func execCmd(c *Ctx) {
 		return
 	}
 	cl.multi = nil
+	// The queued commands log their own effects, one group in all.
+	c.NoEffect()
 	if m.dirty {
 		e.unwatchAll(cl)
 		c.Error(errExecAbort)

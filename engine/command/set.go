@@ -238,6 +238,9 @@ func srandmemberCmd(c *Ctx) {
 	c.W.BulkStrings(s.Sample(int(n)))
 }
 
+// spopEffectChunk is how many popped members one SREM effect carries.
+const spopEffectChunk = 1024
+
 func spopCmd(c *Ctx) {
 	if len(c.Args) > 3 {
 		c.ErrSyntax()
@@ -258,6 +261,8 @@ func spopCmd(c *Ctx) {
 			c.DB.Delete(key)
 		}
 		c.Modified(key)
+		// The log records the member chosen, not the choice.
+		c.Effect(bSREM, c.Args[1], []byte(m))
 		c.W.BulkString(m)
 		return
 	}
@@ -282,11 +287,21 @@ func spopCmd(c *Ctx) {
 		c.replyMembers(s.Members(c.setLimits()))
 		c.DB.Delete(key)
 		c.Modified(key)
+		c.Effect(bDEL, c.Args[1])
 		return
 	}
 	c.W.Set(int(n))
+	// The members chosen go to the log as SREMs of at most spopEffectChunk
+	// members each, as Redis propagates SPOP with a count.
+	fx := [][]byte{bSREM, c.Args[1]}
 	for i := int64(0); i < n; i++ {
-		c.W.BulkString(s.Pop())
+		m := s.Pop()
+		c.W.BulkString(m)
+		fx = append(fx, []byte(m))
+		if len(fx)-2 == spopEffectChunk || i == n-1 {
+			c.Effect(fx...)
+			fx = [][]byte{bSREM, c.Args[1]}
+		}
 	}
 	if (size-n)*spopMoveStrategyMul <= n {
 		s.Rebuilt()

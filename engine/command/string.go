@@ -259,6 +259,16 @@ func setGeneric(c *Ctx, o *strOpts, val []byte, r setReply) {
 		c.DB.SetExpire(key, e, at)
 	}
 	c.Modified(key)
+	// The effect is unconditional (it is only logged because the key was
+	// set) and its expiry absolute.
+	switch {
+	case at != 0:
+		c.Effect(bSET, c.Args[1], val, bPXAT, fxInt(at))
+	case o.keepTTL:
+		c.Effect(bSET, c.Args[1], val, bKEEPTTL)
+	default:
+		c.Effect(bSET, c.Args[1], val)
+	}
 	switch {
 	case o.get:
 	case r == replyOneZero:
@@ -296,12 +306,15 @@ func getexCmd(c *Ctx) {
 	case (o.unit == unitEXAT || o.unit == unitPXAT) && at <= c.Now:
 		c.DB.Delete(key)
 		c.Modified(key)
+		c.Effect(bDEL, c.Args[1])
 	case o.unit != unitNone:
 		c.DB.SetExpire(key, e, at)
 		c.Modified(key)
+		c.Effect(bPEXPIREAT, c.Args[1], fxInt(at))
 	case o.persist && e.ExpireAt != 0:
 		c.DB.SetExpire(key, e, 0)
 		c.Modified(key)
+		c.Effect(bPERSIST, c.Args[1])
 	}
 }
 
@@ -570,6 +583,7 @@ func incrbyfloatCmd(c *Ctx) {
 	v := &keyspace.String{B: []byte(ldFormatHuman(sum)), NoInt: true}
 	c.DB.SetKeepTTL(key, v).Access = c.Now
 	c.Modified(key)
+	c.Effect(bSET, c.Args[1], v.B, bKEEPTTL)
 	c.W.Bulk(v.B)
 }
 

@@ -152,7 +152,7 @@ func (c *conn) serve() {
 		if e.Execute(c.cl, args) {
 			// Replies of earlier pipelined commands go out before the
 			// client waits.
-			if !c.send(c.cl.PreBlockOutput()) {
+			if !c.send(c.cl.AwaitCommit(c.cl.PreBlockOutput(), c.cl.TakePreBlockMarks())) {
 				return
 			}
 			if !c.waitBlocked() {
@@ -199,7 +199,9 @@ func (c *conn) waitBlocked() bool {
 
 // flush sends the pending replies. It returns false after a write error.
 func (c *conn) flush() bool {
-	ok := c.send(c.cl.W.Bytes())
+	// Replies that depend on uncommitted writes wait for the log here,
+	// without holding the engine.
+	ok := c.send(c.cl.AwaitCommit(c.cl.W.Bytes(), c.cl.TakeMarks()))
 	c.cl.W.Reset()
 	return ok
 }

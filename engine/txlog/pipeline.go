@@ -3,6 +3,7 @@ package txlog
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Batch is one append: the groups of effects that collected while earlier
@@ -16,6 +17,14 @@ type Batch struct {
 	ExpectLast uint64
 	// Seq is the stream sequence the batch was committed at.
 	Seq uint64
+	// acked is set when the log acknowledged the batch, which may be
+	// before earlier batches' acknowledgements arrive.
+	acked  bool
+	ackSeq uint64
+
+	// SentAt is when the append was sent, for the commit timeout and
+	// append latency.
+	SentAt time.Time
 
 	done chan struct{}
 	err  error
@@ -47,7 +56,10 @@ var ErrFenced = errors.New("append fenced: another primary owns the log")
 // lastSeq+i; once one batch fails, every later batch fails with it (their
 // fences no longer hold), and the pipeline refuses new work until Reset.
 type Pipeline struct {
-	open        *Batch
+	open *Batch
+	// ready holds batches sealed early because the next group would have
+	// made them too big; they are appended before the open one.
+	ready       []*Batch
 	inflight    []*Batch
 	lastSeq     uint64
 	nextID      uint64
@@ -66,9 +78,18 @@ func NewPipeline(lastSeq uint64, maxInflight int) *Pipeline {
 
 // Open returns the batch that collects effects now, opening one if needed.
 // It returns an error once the pipeline has failed.
-func (p *Pipeline) Open() (*Batch, error) {
+func (p *Pipeline) Open() (*Batch, error) { return p.OpenFor(0) }
+
+// OpenFor is Open for a group of about n bytes: when the open batch could
+// not take it within MaxBatchBytes, that batch is sealed and a new one
+// opened.
+func (p *Pipeline) OpenFor(n int) (*Batch, error) {
 	if p.failed != nil {
 		return nil, p.failed
+	}
+	if p.open != nil && p.open.w.Groups() > 0 && p.open.w.Len()+n > MaxBatchBytes-64<<10 {
+		p.ready = append(p.ready, p.open)
+		p.open = nil
 	}
 	if p.open == nil {
 		p.open = &Batch{ID: p.nextID, w: NewBatchWriter(), done: make(chan struct{})}
@@ -82,7 +103,7 @@ func (p *Pipeline) LastSeq() uint64 { return p.lastSeq }
 
 // Pending returns the number of batches opened and not yet finished.
 func (p *Pipeline) Pending() int {
-	n := len(p.inflight)
+	n := len(p.inflight) + len(p.ready)
 	if p.open != nil {
 		n++
 	}
@@ -92,35 +113,64 @@ func (p *Pipeline) Pending() int {
 // Next seals the open batch and returns it for appending, when it holds
 // effects and fewer than maxInflight appends are outstanding.
 func (p *Pipeline) Next() (*Batch, bool) {
-	if p.failed != nil || p.open == nil || p.open.w.Groups() == 0 || len(p.inflight) >= p.maxInflight {
+	if p.failed != nil || len(p.inflight) >= p.maxInflight {
 		return nil, false
 	}
-	b := p.open
-	p.open = nil
+	var b *Batch
+	switch {
+	case len(p.ready) > 0:
+		b = p.ready[0]
+		p.ready = p.ready[1:]
+	case p.open != nil && p.open.w.Groups() > 0:
+		b = p.open
+		p.open = nil
+	default:
+		return nil, false
+	}
 	b.ExpectLast = p.lastSeq + uint64(len(p.inflight))
 	p.inflight = append(p.inflight, b)
 	return b, true
 }
 
-// Acked records that batch b was committed at seq and returns the batches
-// finished by it (b and none other: acks come in append order). An ack for
-// a batch that is not the oldest in flight, or at a sequence other than the
-// expected one, is a broken invariant and fails the pipeline.
+// Acked records that batch b was committed at seq, and returns the
+// batches that are now finished: acknowledgements may arrive out of order,
+// but batches finish in append order. An acknowledgement at a sequence
+// other than the batch's fence expects is a broken invariant and fails the
+// pipeline.
 func (p *Pipeline) Acked(b *Batch, seq uint64) []*Batch {
-	if p.failed != nil {
+	if p.failed != nil || b.acked {
 		return nil
 	}
-	if len(p.inflight) == 0 || p.inflight[0] != b {
-		return p.Fail(fmt.Errorf("ack for batch %d out of order", b.ID))
+	found := false
+	for _, f := range p.inflight {
+		found = found || f == b
+	}
+	if !found {
+		// A late acknowledgement of a batch already failed.
+		return nil
 	}
 	if seq != b.ExpectLast+1 {
 		return p.Fail(fmt.Errorf("batch %d committed at sequence %d, expected %d", b.ID, seq, b.ExpectLast+1))
 	}
-	p.inflight = p.inflight[1:]
-	p.lastSeq = seq
-	b.Seq = seq
-	close(b.done)
-	return []*Batch{b}
+	b.acked, b.ackSeq = true, seq
+	var done []*Batch
+	for len(p.inflight) > 0 && p.inflight[0].acked {
+		f := p.inflight[0]
+		p.inflight = p.inflight[1:]
+		p.lastSeq = f.ackSeq
+		f.Seq = f.ackSeq
+		close(f.done)
+		done = append(done, f)
+	}
+	return done
+}
+
+// Oldest returns the oldest batch in flight, if any.
+func (p *Pipeline) Oldest() *Batch {
+	if len(p.inflight) == 0 {
+		return nil
+	}
+	return p.inflight[0]
 }
 
 // Fail fails every batch in flight and the open one with err, and returns
@@ -129,8 +179,8 @@ func (p *Pipeline) Fail(err error) []*Batch {
 	if p.failed == nil {
 		p.failed = err
 	}
-	out := p.inflight
-	p.inflight = nil
+	out := append(p.inflight, p.ready...)
+	p.inflight, p.ready = nil, nil
 	if p.open != nil {
 		out = append(out, p.open)
 		p.open = nil
@@ -152,4 +202,13 @@ func (p *Pipeline) Reset(lastSeq uint64) {
 	p.lastSeq = lastSeq
 	p.open = nil
 	p.inflight = nil
+	p.ready = nil
+}
+
+// FailedBatch returns a finished batch that failed with err, for a write
+// that could not join the pipeline because it had already failed.
+func FailedBatch(err error) *Batch {
+	b := &Batch{done: make(chan struct{}), err: err}
+	close(b.done)
+	return b
 }

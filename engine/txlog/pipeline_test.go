@@ -101,3 +101,40 @@ func TestPipelineRefusesWrongSequence(t *testing.T) {
 		t.Fatal("an ack at an unexpected sequence must fail the pipeline")
 	}
 }
+
+func TestPipelineAcksOutOfOrderFinishInOrder(t *testing.T) {
+	p := NewPipeline(0, 3)
+	b1 := addEffect(t, p, "a")
+	p.Next()
+	b2 := addEffect(t, p, "b")
+	p.Next()
+	if done := p.Acked(b2, 2); len(done) != 0 || isDone(b2) {
+		t.Fatal("a batch finished before the one before it")
+	}
+	done := p.Acked(b1, 1)
+	if len(done) != 2 || !isDone(b1) || !isDone(b2) || p.LastSeq() != 2 {
+		t.Fatalf("finished %d batches, last seq %d; want both, 2", len(done), p.LastSeq())
+	}
+	if p.Failed() != nil {
+		t.Fatal(p.Failed())
+	}
+}
+
+func TestPipelineSealsABatchBeforeItOverflows(t *testing.T) {
+	p := NewPipeline(0, 4)
+	b1 := addEffect(t, p, "a")
+	b2, err := p.OpenFor(MaxBatchBytes)
+	if err != nil || b2 == b1 {
+		t.Fatal("a group that would overflow the open batch must start a new one")
+	}
+	w := b2.Writer()
+	w.BeginGroup()
+	w.Effect(args("SET", "big", "v"))
+	w.EndGroup()
+	if n, ok := p.Next(); !ok || n != b1 || b1.ExpectLast != 0 {
+		t.Fatal("the sealed batch must be appended first")
+	}
+	if n, ok := p.Next(); !ok || n != b2 || b2.ExpectLast != 1 {
+		t.Fatal("the new batch must follow it")
+	}
+}

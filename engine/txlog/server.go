@@ -2,12 +2,15 @@ package txlog
 
 import (
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 )
 
 // ServerConfig configures an embedded log server.
@@ -29,6 +32,8 @@ type ServerConfig struct {
 	// it. A single server needs it for durability; a cluster acknowledges
 	// once a quorum holds an entry.
 	SyncAlways bool
+	// Log receives the server's warnings and errors; nil discards them.
+	Log *slog.Logger
 }
 
 // Server is an embedded NATS server with JetStream: the log.
@@ -44,9 +49,9 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		StoreDir:   cfg.Dir,
 		SyncAlways: cfg.SyncAlways,
 		NoSigs:     true,
-		NoLog:      true,
-		// Appends carry batches; allow large ones.
-		MaxPayload: 8 << 20,
+		// An append carries a batch; MaxBatchBytes bounds it.
+		MaxPayload: MaxBatchBytes + 64<<10,
+		MaxPending: 4 * MaxBatchBytes,
 	}
 	if cfg.Listen == "" {
 		opts.DontListen = true
@@ -75,10 +80,18 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot create log server: %w", err)
 	}
+	logger := &natsLogger{log: cfg.Log}
+	ns.SetLogger(logger, false, false)
 	ns.Start()
-	if !ns.ReadyForConnections(30 * time.Second) {
-		ns.Shutdown()
-		return nil, fmt.Errorf("log server %s not ready after 30s", cfg.Name)
+	for deadline := time.Now().Add(60 * time.Second); !ns.ReadyForConnections(100 * time.Millisecond); {
+		if err := logger.fatal(); err != nil {
+			ns.Shutdown()
+			return nil, fmt.Errorf("log server %s did not start: %w", cfg.Name, err)
+		}
+		if time.Now().After(deadline) {
+			ns.Shutdown()
+			return nil, fmt.Errorf("log server %s not ready after 60s", cfg.Name)
+		}
 	}
 	return &Server{ns: ns}, nil
 }
@@ -107,4 +120,60 @@ func splitHostPort(hp string) (string, int, error) {
 		return "", 0, err
 	}
 	return host, port, nil
+}
+
+// Connect opens a client connection to this server, in-process when it
+// does not listen.
+func (s *Server) Connect(name string) (*nats.Conn, error) {
+	return nats.Connect("", nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1))
+}
+
+// Dial connects to a log server (or cluster) by URL(s), reconnecting for
+// ever: the committer decides when an outage fails writes.
+func Dial(urls, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(urls, nats.Name(name), nats.MaxReconnects(-1),
+		nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(true))
+	if err != nil {
+		return nil, fmt.Errorf("cannot connect to the log at %s: %w", urls, err)
+	}
+	return nc, nil
+}
+
+// natsLogger passes the embedded server's warnings and errors to slog and
+// remembers a fatal error, which the server reports only through its log.
+type natsLogger struct {
+	log *slog.Logger
+	mu  sync.Mutex
+	err error // guarded by mu
+}
+
+func (l *natsLogger) fatal() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.err
+}
+
+func (l *natsLogger) Noticef(string, ...any) {}
+func (l *natsLogger) Debugf(string, ...any)  {}
+func (l *natsLogger) Tracef(string, ...any)  {}
+
+func (l *natsLogger) Warnf(format string, v ...any) {
+	if l.log != nil {
+		l.log.Warn("Log server: " + fmt.Sprintf(format, v...))
+	}
+}
+
+func (l *natsLogger) Errorf(format string, v ...any) {
+	if l.log != nil {
+		l.log.Error("Log server: " + fmt.Sprintf(format, v...))
+	}
+}
+
+func (l *natsLogger) Fatalf(format string, v ...any) {
+	l.mu.Lock()
+	if l.err == nil {
+		l.err = fmt.Errorf(format, v...)
+	}
+	l.mu.Unlock()
+	l.Errorf(format, v...)
 }

@@ -119,7 +119,7 @@ func startMnemo(dir string) (func(), error) {
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(mnemoBin, "local", "--port", strconv.Itoa(port))
+	cmd := exec.Command(mnemoBin, "local", "--port", strconv.Itoa(port), "--dir", filepath.Join(dir, "mnemo-data"))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -129,6 +129,8 @@ func startMnemo(dir string) (func(), error) {
 	mnemoAddr = fmt.Sprintf("127.0.0.1:%d", port)
 	c, err := waitDial(mnemoAddr)
 	if err != nil {
+		cmd.Process.Signal(os.Interrupt)
+		time.Sleep(time.Second)
 		stop()
 		return nil, fmt.Errorf("%v: %s", err, out.String())
 	}

@@ -1,0 +1,155 @@
+package txlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// MaxBatchBytes is the largest batch the log accepts in one append. The
+// pipeline never builds a larger one out of small writes, and the engine
+// refuses a single write whose effects could not fit (MaxEffectBytes)
+// before it runs.
+const MaxBatchBytes = 64 << 20
+
+// MaxEffectBytes is the largest write the engine accepts: its arguments
+// must fit in one batch with room for the record's framing.
+const MaxEffectBytes = MaxBatchBytes - 64<<10
+
+// Stream is one shard's log: a JetStream stream with one subject.
+type Stream struct {
+	nc      *nats.Conn
+	js      jetstream.JetStream
+	s       jetstream.Stream
+	name    string
+	subject string
+}
+
+// StreamName returns the JetStream stream name of a shard's log.
+func StreamName(shard int) string { return "MNEMO_SHARD_" + strconv.Itoa(shard) }
+
+// OpenStream connects a shard's log over nc, creating the stream with the
+// given replica count if it does not exist yet.
+func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Stream, error) {
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	if err != nil {
+		return nil, fmt.Errorf("cannot use JetStream: %w", err)
+	}
+	name := StreamName(shard)
+	subject := "mnemo.shard." + strconv.Itoa(shard) + ".log"
+	cfg := jetstream.StreamConfig{
+		Name:        name,
+		Description: "Mnemo transactional log of shard " + strconv.Itoa(shard),
+		Subjects:    []string{subject},
+		Storage:     jetstream.FileStorage,
+		Replicas:    replicas,
+		Retention:   jetstream.LimitsPolicy,
+		MaxMsgSize:  MaxBatchBytes + 64<<10,
+		Discard:     jetstream.DiscardNew,
+		AllowDirect: true,
+	}
+	var s jetstream.Stream
+	for {
+		s, err = js.Stream(ctx, name)
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			s, err = js.CreateStream(ctx, cfg)
+		}
+		if err == nil {
+			break
+		}
+		// A log cluster that is still electing its meta leader answers
+		// with errors for a while after start.
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("cannot open log stream %s: %w", name, err)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return &Stream{nc: nc, js: js, s: s, name: name, subject: subject}, nil
+}
+
+// LastSeq returns the sequence of the last entry in the stream.
+func (st *Stream) LastSeq(ctx context.Context) (uint64, error) {
+	info, err := st.s.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("cannot read log stream state: %w", err)
+	}
+	return info.State.LastSeq, nil
+}
+
+// AppendAsync starts an append that must follow sequence expectLast (the
+// fence) and returns its future.
+func (st *Stream) AppendAsync(data []byte, expectLast uint64) (jetstream.PubAckFuture, error) {
+	msg := &nats.Msg{Subject: st.subject, Data: data}
+	return st.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequence(expectLast), jetstream.WithExpectStream(st.name))
+}
+
+// Replay calls fn for every entry after sequence from up to the stream's
+// last sequence when Replay starts, in order, and returns that last
+// sequence.
+func (st *Stream) Replay(ctx context.Context, from uint64, fn func(seq uint64, data []byte) error) (uint64, error) {
+	last, err := st.LastSeq(ctx)
+	if err != nil {
+		return 0, err
+	}
+	if last <= from {
+		return from, nil
+	}
+	cons, err := st.s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from + 1,
+	})
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the log: %w", err)
+	}
+	next := from + 1
+	for next <= last {
+		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return 0, fmt.Errorf("cannot read the log at %d: %w", next, err)
+		}
+		got := 0
+		for msg := range batch.Messages() {
+			got++
+			meta, err := msg.Metadata()
+			if err != nil {
+				return 0, fmt.Errorf("log entry without metadata: %w", err)
+			}
+			seq := meta.Sequence.Stream
+			if seq != next {
+				return 0, fmt.Errorf("log replay out of order: got %d, want %d", seq, next)
+			}
+			if err := fn(seq, msg.Data()); err != nil {
+				return 0, fmt.Errorf("log entry %d: %w", seq, err)
+			}
+			next++
+			if next > last {
+				break
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return 0, fmt.Errorf("cannot read the log at %d: %w", next, err)
+		}
+		if got == 0 {
+			if err := ctx.Err(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return last, nil
+}
+
+// IsFenced reports whether an append error means the expected last
+// sequence did not hold: another writer appended first.
+func IsFenced(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+		return true
+	}
+	return false
+}
