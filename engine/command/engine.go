@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/mnemo-dev/mnemo/engine/cluster"
 	"github.com/mnemo-dev/mnemo/engine/config"
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
 )
@@ -32,6 +33,8 @@ type Engine struct {
 	watchers map[string]map[*Client]struct{} // guarded by mu
 
 	pubsub pubsub // guarded by mu
+
+	topo topoState // the cluster topology and READONLY clients; cluster.go
 
 	stats stats // guarded by mu
 	dirty int64 // guarded by mu; changes since start
@@ -438,6 +441,9 @@ func (e *Engine) keyModified(key string) {
 		e.readyKeys = append(e.readyKeys, key)
 	}
 }
+
+// Topology returns the cluster topology this node serves.
+func (e *Engine) Topology() *cluster.Topology { return e.topo.topology(e.cfg) }
 
 // Table returns the engine's command table.
 func (e *Engine) Table() *Table { return e.tab }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +83,10 @@ func TestRedisCLI(t *testing.T) {
 		{name: "stdin value read back", args: []string{"--no-raw", "GET", "rediscli:x"}, want: "\"from stdin\\n\"\n"},
 		{name: "pipe mode", stdin: pipe.String(), args: []string{"--pipe"}},
 		{name: "pipe mode data", args: []string{"GET", "rediscli:pipe:999"}, want: "v\n"},
+		{name: "cluster mode set", args: []string{"-c", "SET", "rediscli:cluster", "v"}, want: "OK\n"},
+		{name: "cluster mode get", args: []string{"-c", "GET", "rediscli:cluster"}, want: "v\n"},
+		{name: "cluster mode hash tags", args: []string{"-c", "MSET", "{rediscli}a", "1", "{rediscli}b", "2"}, want: "OK\n"},
+		{name: "cluster mode cross slot", args: []string{"-c", "MSET", "rediscli:a", "1", "rediscli:b", "2"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -95,5 +100,35 @@ func TestRedisCLI(t *testing.T) {
 				t.Errorf("redis-cli %q = %q, want %q", tc.args, got.out, tc.want)
 			}
 		})
+	}
+}
+
+// TestRedisCLIClusterCheck runs redis-cli's cluster checker, which reads
+// CLUSTER NODES, CLUSTER INFO and INFO, against both servers. The node
+// IDs and addresses differ, so each side's are replaced by placeholders
+// before the outputs are compared.
+func TestRedisCLIClusterCheck(t *testing.T) {
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Fatal("redis-cli is not installed (make deps installs it)")
+	}
+	run := func(addr string) cliResult {
+		id := runCLI(t, addr, "", "CLUSTER", "MYID")
+		res := runCLI(t, addr, "", "--cluster", "check", addr)
+		res.out = strings.ReplaceAll(res.out, strings.TrimSpace(id.out), "<id>")
+		res.out = strings.ReplaceAll(res.out, strings.TrimSpace(id.out)[:8], "<id>")
+		res.out = strings.ReplaceAll(res.out, addr, "<addr>")
+		return res
+	}
+	// Both keyspaces hold whatever the other tests left: compare the
+	// cluster layout, not the key counts.
+	keys := regexp.MustCompile(`[0-9.]+ keys`)
+	want, got := run(redisAddr), run(mnemoAddr)
+	want.out, got.out = keys.ReplaceAllString(want.out, "N keys"), keys.ReplaceAllString(got.out, "N keys")
+	if got != want {
+		t.Errorf("redis-cli --cluster check differs\n redis: %q (exit %d)\n mnemo: %q (exit %d)",
+			want.out, want.code, got.out, got.code)
+	}
+	if !strings.Contains(got.out, "[OK] All 16384 slots covered.") || got.code != 0 {
+		t.Errorf("redis-cli --cluster check = %q (exit %d), want every slot covered", got.out, got.code)
 	}
 }
