@@ -19,6 +19,7 @@ import (
 
 	"github.com/nats-io/nats.go"
 
+	"github.com/mnemo-dev/mnemo/engine/cluster"
 	"github.com/mnemo-dev/mnemo/engine/command"
 	"github.com/mnemo-dev/mnemo/engine/config"
 	"github.com/mnemo-dev/mnemo/engine/server"
@@ -204,6 +205,11 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return fail("%v", err)
 	}
 
+	// The node's ID names it in the cluster; it must survive restarts.
+	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
+	if err != nil {
+		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
+	}
 	e := command.New(cfg)
 	started := time.Now()
 	if err := e.AttachLog(ctx, st, command.LogOptions{
@@ -212,7 +218,7 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	}); err != nil {
 		return fail("%v", err)
 	}
-	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
+	log.Info("Rebuilt state from the log", "node", nodeID, "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	e.Start()
 	defer e.Stop()
 	srv := server.New(e, log)

@@ -46,6 +46,7 @@ var infoSections = []struct {
 	{"errorstats", "Errorstats", infoErrorStats},
 	{"latencystats", "Latencystats", infoLatencyStats},
 	{"cluster", "Cluster", infoCluster},
+	{"log", "Log", infoLog},
 	{"keyspace", "Keyspace", infoKeyspace},
 }
 
@@ -54,7 +55,7 @@ var infoSections = []struct {
 var defaultInfoSections = map[string]bool{
 	"server": true, "clients": true, "memory": true, "persistence": true, "stats": true,
 	"replication": true, "cpu": true, "modules": true, "errorstats": true, "cluster": true,
-	"keyspace": true,
+	"keyspace": true, "log": true,
 }
 
 // infoCmd is INFO [section ...]: sections are named case-insensitively,
@@ -289,6 +290,32 @@ func infoPersistence(e *Engine, b *infoBuilder) {
 	b.add("aof_last_bgrewrite_status", "ok")
 	b.add("aof_rewrites", 0)
 	b.add("aof_last_write_status", "ok")
+}
+
+// infoLog describes the transactional log: how far it has committed, what
+// is pending, how fast appends are, and how often it failed.
+func infoLog(e *Engine, b *infoBuilder) {
+	ls := e.logStats()
+	if !ls.Enabled {
+		b.add("log_enabled", 0)
+		return
+	}
+	state := "ok"
+	if ls.Down {
+		state = "rebuilding"
+	}
+	b.add("log_enabled", 1)
+	b.add("log_state", state)
+	b.add("log_committed_seq", ls.CommittedSeq)
+	b.add("log_pending_batches", ls.PendingBatches)
+	b.add("log_appends", ls.Appends)
+	b.add("log_bytes_appended", ls.Bytes)
+	b.add("log_writes_committed", ls.Writes)
+	b.add("log_append_latency_p50_usec", ls.P50)
+	b.add("log_append_latency_p99_usec", ls.P99)
+	b.add("log_fence_errors", ls.FenceErrors)
+	b.add("log_failures", ls.Failures)
+	b.add("log_rebuilds", ls.Rebuild)
 }
 
 func infoStats(e *Engine, b *infoBuilder) {
