@@ -60,7 +60,7 @@ fuzz: ## Fuzz the RESP reader for FUZZTIME (default 3m).
 	go test ./engine/resp -run '^$$' -fuzz '^$(FUZZ)$$' -fuzztime $(FUZZTIME)
 
 bench: ## Compare Mnemo with redis-server using redis-benchmark (see hack/bench.sh).
-	@bash hack/bench.sh
+	@bash hack/bench-suite.sh
 
 check-generated: deps ## Fail when generated files are stale.
 	bash hack/gen-commands.sh --check

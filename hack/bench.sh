@@ -48,7 +48,7 @@ MNEMO_CMD=${MNEMO_CMD:-}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1200}
 BENCH_RAW=${BENCH_RAW:-}
 
-REDIS_CMD="redis-server --bind 127.0.0.1 --save '' --appendonly no --daemonize no"
+REDIS_CMD=${REDIS_CMD:-"redis-server --bind 127.0.0.1 --save '' --appendonly no --daemonize no"}
 
 log() { echo "bench: $*" >&2; }
 die() {

@@ -106,15 +106,15 @@ func TestInfoSections(t *testing.T) {
 		}
 		return out
 	}
-	defaults := "Server Clients Memory Persistence Stats Replication CPU Modules Errorstats Cluster Keyspace"
-	everything := "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Latencystats Cluster Keyspace"
+	defaults := "Server Clients Memory Persistence Stats Replication CPU Modules Errorstats Cluster Log Keyspace"
+	everything := "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Latencystats Cluster Log Keyspace"
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{nil, defaults},
 		{[]string{"default"}, defaults},
-		{[]string{"DEFAULT", "commandstats"}, "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Cluster Keyspace"},
+		{[]string{"DEFAULT", "commandstats"}, "Server Clients Memory Persistence Stats Replication CPU Modules Commandstats Errorstats Cluster Log Keyspace"},
 		{[]string{"all"}, everything},
 		{[]string{"everything"}, everything},
 		{[]string{"keyspace", "SERVER", "server"}, "Server Keyspace"},

@@ -20,9 +20,12 @@ func init() {
 		// GOMAXPROCS, the number of threads running Go code at once.
 		{Name: "io-threads", Help: "threads running commands and network I/O (GOMAXPROCS)", Kind: Int, Default: "1", Min: 1, Max: 128, Immutable: true},
 		// The durable write path: how long a write may wait for the log
-		// before it fails, and how many appends may be in flight.
+		// before it fails, and how many appends may be in flight. One is
+		// best for a single log server that fsyncs every append (it
+		// fsyncs them one by one, so a second append only queues); a
+		// replicated log over a network gains from a few.
 		{Name: "log-commit-timeout", Help: "milliseconds a write may wait for the transactional log before it fails", Kind: Int, Default: "5000", Min: 100, Max: 3600000, Immutable: true},
-		{Name: "log-max-inflight", Help: "appends to the transactional log in flight at once (group commit pipelining)", Kind: Int, Default: "4", Min: 1, Max: 64, Immutable: true},
+		{Name: "log-max-inflight", Help: "appends to the transactional log in flight at once (group commit pipelining)", Kind: Int, Default: "1", Min: 1, Max: 64, Immutable: true},
 		{Name: "hz", Help: "background task frequency (active expiry), per second", Kind: Int, Default: "10", Min: 0, Max: math.MaxInt32, ClampMin: 1, ClampMax: 500},
 		{Name: "timeout", Help: "close clients idle this many seconds (0: never)", Kind: Int, Default: "0", Min: 0, Max: math.MaxInt32},
 		{Name: "tcp-keepalive", Help: "TCP keepalive period in seconds (0: off)", Kind: Int, Default: "300", Min: 0, Max: math.MaxInt32},

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // ErrCommitTimeout fails appends the log did not acknowledge in time.
@@ -17,20 +19,36 @@ var ErrCommitTimeout = errors.New("the log did not commit in time")
 // it), completes them as the log acknowledges them, and fails everything
 // pending when an append is refused or not acknowledged within the commit
 // timeout.
+//
+// Appends are sent by whoever makes room for them — the writer that adds
+// to an idle pipeline, or the acknowledgement of the previous append —
+// rather than by a goroutine of their own, so no scheduling hop sits
+// between one append and the next.
 type Committer struct {
 	st      *Stream
 	timeout time.Duration
 
 	mu sync.Mutex
 	p  *Pipeline // guarded by mu
+	// epoch counts Resets; appends sent before the last one are stale.
+	// Guarded by mu.
+	epoch uint64
 
-	wake chan struct{}
-	// OnFail is called, from the committer's goroutine, after the
+	// sent carries appends in send order to the goroutine that waits for
+	// their acknowledgements.
+	sent chan sentBatch
+	// OnFail is called, from the committer's goroutines, after the
 	// pipeline failed; the engine then rebuilds from the log and calls
 	// Reset.
 	OnFail func(err error)
 
 	Stats CommitStats
+}
+
+type sentBatch struct {
+	b     *Batch
+	fut   jetstream.PubAckFuture
+	epoch uint64
 }
 
 // CommitStats are the committer's counters, read without locks.
@@ -49,13 +67,16 @@ func NewCommitter(st *Stream, lastSeq uint64, maxInflight int, timeout time.Dura
 		st:      st,
 		timeout: timeout,
 		p:       NewPipeline(lastSeq, maxInflight),
-		wake:    make(chan struct{}, 1),
+		// Room for this epoch's appends and a failed epoch's leftovers,
+		// so sending never waits on the acknowledging goroutine.
+		sent: make(chan sentBatch, 4*maxInflight+8),
 	}
 }
 
 // Add appends one group of effects of about size bytes, written by fill,
-// to the open batch and returns the batch; the group commits with it. It
-// fails at once while the pipeline is failed.
+// to the open batch and returns the batch; the group commits with it. If
+// an append slot is free the batch is sent at once. It fails at once while
+// the pipeline is failed.
 func (c *Committer) Add(size int, fill func(w *BatchWriter)) (*Batch, error) {
 	c.mu.Lock()
 	b, err := c.p.OpenFor(size)
@@ -67,8 +88,11 @@ func (c *Committer) Add(size int, fill func(w *BatchWriter)) (*Batch, error) {
 	w.BeginGroup()
 	fill(w)
 	w.EndGroup()
+	err = c.sendReady()
 	c.mu.Unlock()
-	c.poke()
+	if err != nil {
+		c.fail(err)
+	}
 	return b, nil
 }
 
@@ -83,7 +107,16 @@ func (c *Committer) Failed() error {
 func (c *Committer) Reset(lastSeq uint64) {
 	c.mu.Lock()
 	c.p.Reset(lastSeq)
+	c.epoch++
 	c.mu.Unlock()
+}
+
+// current reports whether an append belongs to the pipeline's present
+// epoch.
+func (c *Committer) current(s *sentBatch) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return s.epoch == c.epoch && c.p.Failed() == nil
 }
 
 // LastSeq returns the last committed sequence.
@@ -100,83 +133,101 @@ func (c *Committer) Pending() int {
 	return c.p.Pending()
 }
 
-func (c *Committer) poke() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run appends until ctx ends.
+// Run waits for acknowledgements and enforces the commit timeout until
+// ctx ends.
 func (c *Committer) Run(ctx context.Context) {
 	tick := time.NewTicker(c.timeout / 10)
 	defer tick.Stop()
+	var cur *sentBatch
 	for {
+		var ok <-chan *jetstream.PubAck
+		var errc <-chan error
+		if cur == nil {
+			select {
+			case s := <-c.sent:
+				if !c.current(&s) {
+					// Sent before a failure: its outcome no longer
+					// matters, the node rebuilt from the log.
+					continue
+				}
+				cur = &s
+			case <-tick.C:
+				continue
+			case <-ctx.Done():
+				c.fail(ctx.Err())
+				return
+			}
+		}
+		ok, errc = cur.fut.Ok(), cur.fut.Err()
 		select {
-		case <-ctx.Done():
-			c.fail(ctx.Err())
-			return
-		case <-c.wake:
-		case <-tick.C:
-		}
-		c.mu.Lock()
-		if old := c.p.Oldest(); old != nil && time.Since(old.SentAt) > c.timeout {
-			c.mu.Unlock()
-			c.fail(fmt.Errorf("%w (%s)", ErrCommitTimeout, c.timeout))
-			continue
-		}
-		var err error
-		for {
-			b, ok := c.p.Next()
-			if !ok {
-				break
+		case ack := <-ok:
+			c.acked(cur.b, ack.Sequence)
+			cur = nil
+		case err := <-errc:
+			if !c.current(cur) {
+				cur = nil
+				continue
 			}
-			if err = c.send(b); err != nil {
-				break
-			}
-		}
-		c.mu.Unlock()
-		if err != nil {
-			c.fail(err)
-		}
-	}
-}
-
-// send starts one append; called with mu held.
-func (c *Committer) send(b *Batch) error {
-	data := b.Data()
-	b.SentAt = time.Now()
-	fut, err := c.st.AppendAsync(data, b.ExpectLast)
-	if err != nil {
-		return fmt.Errorf("cannot append to the log: %w", err)
-	}
-	c.Stats.Appends.Add(1)
-	c.Stats.Bytes.Add(int64(len(data)))
-	groups := int64(b.Writer().Groups())
-	go func() {
-		select {
-		case ack := <-fut.Ok():
-			c.mu.Lock()
-			done := c.p.Acked(b, ack.Sequence)
-			failed := c.p.Failed()
-			c.mu.Unlock()
-			for _, d := range done {
-				c.Stats.Latency.Observe(time.Since(d.SentAt))
-			}
-			c.Stats.Writes.Add(groups)
-			if failed != nil {
-				c.fail(failed)
-			}
-			c.poke()
-		case err := <-fut.Err():
 			if IsFenced(err) {
 				c.Stats.FenceErrors.Add(1)
 				err = fmt.Errorf("%w: %v", ErrFenced, err)
 			}
 			c.fail(err)
+			cur = nil
+		case <-tick.C:
+			if !c.current(cur) {
+				cur = nil
+			} else if time.Since(cur.b.SentAt) > c.timeout {
+				c.fail(fmt.Errorf("%w (%s)", ErrCommitTimeout, c.timeout))
+				cur = nil
+			}
+		case <-ctx.Done():
+			c.fail(ctx.Err())
+			return
 		}
-	}()
-	return nil
+	}
+}
+
+// acked completes batch b: it sends what waits for a slot, then wakes the
+// clients of the batches that finished.
+func (c *Committer) acked(b *Batch, seq uint64) {
+	c.mu.Lock()
+	done := c.p.Acked(b, seq)
+	failed := c.p.Failed()
+	var err error
+	if failed == nil {
+		err = c.sendReady()
+	}
+	c.mu.Unlock()
+	for _, d := range done {
+		c.Stats.Latency.Observe(time.Since(d.SentAt))
+		c.Stats.Writes.Add(int64(d.Writer().Groups()))
+	}
+	Finish(done)
+	if failed != nil {
+		c.fail(failed)
+	} else if err != nil {
+		c.fail(err)
+	}
+}
+
+// sendReady sends every batch the pipeline lets go; with mu held.
+func (c *Committer) sendReady() error {
+	for {
+		b, ok := c.p.Next()
+		if !ok {
+			return nil
+		}
+		data := b.Data()
+		b.SentAt = time.Now()
+		fut, err := c.st.AppendAsync(data, b.ExpectLast)
+		if err != nil {
+			return fmt.Errorf("cannot append to the log: %w", err)
+		}
+		c.Stats.Appends.Add(1)
+		c.Stats.Bytes.Add(int64(len(data)))
+		c.sent <- sentBatch{b, fut, c.epoch}
+	}
 }
 
 // fail fails the pipeline once and tells the engine.

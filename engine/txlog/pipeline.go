@@ -159,10 +159,18 @@ func (p *Pipeline) Acked(b *Batch, seq uint64) []*Batch {
 		p.inflight = p.inflight[1:]
 		p.lastSeq = f.ackSeq
 		f.Seq = f.ackSeq
-		close(f.done)
 		done = append(done, f)
 	}
 	return done
+}
+
+// Finish wakes the waiters of batches Acked returned. It is separate so
+// that the next append can be sent before the clients of the last one
+// start competing for the CPU.
+func Finish(done []*Batch) {
+	for _, b := range done {
+		close(b.done)
+	}
 }
 
 // Oldest returns the oldest batch in flight, if any.

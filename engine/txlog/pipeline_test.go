@@ -54,7 +54,9 @@ func TestPipelineGroupCommit(t *testing.T) {
 	if _, ok := p.Next(); ok {
 		t.Fatal("more appends in flight than allowed")
 	}
-	if done := p.Acked(b1, 11); len(done) != 1 || !isDone(b1) || b1.Err() != nil || b1.Seq != 11 {
+	done := p.Acked(b1, 11)
+	Finish(done)
+	if len(done) != 1 || !isDone(b1) || b1.Err() != nil || b1.Seq != 11 {
 		t.Fatal("ack did not complete the first batch")
 	}
 	if isDone(b2) {
@@ -63,7 +65,7 @@ func TestPipelineGroupCommit(t *testing.T) {
 	if b3, ok := p.Next(); !ok || b3.ExpectLast != 12 {
 		t.Fatal("an ack must make room for the next append")
 	}
-	p.Acked(b2, 12)
+	Finish(p.Acked(b2, 12))
 	if p.LastSeq() != 12 {
 		t.Fatalf("last seq %d, want 12", p.LastSeq())
 	}
@@ -112,6 +114,7 @@ func TestPipelineAcksOutOfOrderFinishInOrder(t *testing.T) {
 		t.Fatal("a batch finished before the one before it")
 	}
 	done := p.Acked(b1, 1)
+	Finish(done)
 	if len(done) != 2 || !isDone(b1) || !isDone(b2) || p.LastSeq() != 2 {
 		t.Fatalf("finished %d batches, last seq %d; want both, 2", len(done), p.LastSeq())
 	}
