@@ -164,6 +164,10 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// The node's files (its ID, and for local the log) live in dir.
+	if err := os.MkdirAll(cfg.String("dir"), 0o755); err != nil {
+		return fail("cannot create dir: %v", err)
+	}
 	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -253,7 +257,7 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 		if replicas, err = strconv.Atoi(vals["log-replicas"]); err != nil || replicas < 1 || replicas > 5 {
 			return usage("--log-replicas must be 1 to 5")
 		}
-		if nc, err = txlog.Dial(vals["log"], "mnemo-node"); err != nil {
+		if nc, err = txlog.Dial(vals["log"], "mnemo-node", time.Minute); err != nil {
 			return fail("%v", err)
 		}
 	}

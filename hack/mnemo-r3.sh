@@ -19,7 +19,7 @@ pids=()
 stop() {
 	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-	rm -rf "$dir"
+	[[ -n "${KEEP_DIR:-}" ]] || rm -rf "$dir"
 }
 trap stop EXIT
 trap 'exit 143' TERM INT

@@ -128,13 +128,24 @@ func (s *Server) Connect(name string) (*nats.Conn, error) {
 	return nats.Connect("", nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1))
 }
 
-// Dial connects to a log server (or cluster) by URL(s), reconnecting for
-// ever: the committer decides when an outage fails writes.
-func Dial(urls, name string) (*nats.Conn, error) {
+// Dial connects to a log server (or cluster) by URL(s), waiting up to
+// wait for a first connection (log servers may start at the same time as
+// the node), then reconnecting for ever: the committer decides when an
+// outage fails writes.
+func Dial(urls, name string, wait time.Duration) (*nats.Conn, error) {
 	nc, err := nats.Connect(urls, nats.Name(name), nats.MaxReconnects(-1),
 		nats.ReconnectWait(250*time.Millisecond), nats.RetryOnFailedConnect(true))
 	if err != nil {
 		return nil, fmt.Errorf("cannot connect to the log at %s: %w", urls, err)
+	}
+	// Requests made before the first connection is up are never
+	// answered; wait for it.
+	for deadline := time.Now().Add(wait); !nc.IsConnected(); {
+		if time.Now().After(deadline) {
+			nc.Close()
+			return nil, fmt.Errorf("cannot connect to the log at %s within %s", urls, wait)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 	return nc, nil
 }

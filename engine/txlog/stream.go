@@ -54,19 +54,30 @@ func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Strea
 		AllowDirect: true,
 	}
 	var s jetstream.Stream
+	var lastErr error
 	for {
-		s, err = js.Stream(ctx, name)
+		// A log cluster without a meta leader yet does not answer at
+		// all: bound each attempt, not just the whole wait.
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		s, err = js.Stream(actx, name)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			s, err = js.CreateStream(ctx, cfg)
+			s, err = js.CreateStream(actx, cfg)
 		}
+		cancel()
 		if err == nil {
 			break
+		}
+		if ctx.Err() == nil {
+			lastErr = err
 		}
 		// A log cluster that is still electing its meta leader answers
 		// with errors for a while after start.
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("cannot open log stream %s: %w", name, err)
+			if lastErr == nil {
+				lastErr = ctx.Err()
+			}
+			return nil, fmt.Errorf("cannot open log stream %s: %w", name, lastErr)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
