@@ -36,6 +36,9 @@ type ClusterObservation struct {
 	Paused bool
 	// Problem, if set, stops the spec from being carried out.
 	Problem *Problem
+	// Impairment, if set, is wrong but does not stop the rest: a user an
+	// ACL lists that does not exist, a password Secret that is missing.
+	Impairment *Problem
 	// WantShards is spec.numShards; Shards are the shards that exist.
 	WantShards int32
 	Shards     []ShardObservation
@@ -109,6 +112,16 @@ func ClusterHealth(o ClusterObservation) Health {
 	case o.Paused:
 		h.Phase = mnemov1.ClusterPaused
 		h.Progressing = cond(mnemov1.ConditionProgressing, false, mnemov1.ReasonPaused, "spec.paused is set; the operator changes nothing")
+	case o.Impairment != nil && !allReady && !o.WasAvailable:
+		h.Phase = mnemov1.ClusterCreating
+		h.Progressing = cond(mnemov1.ConditionProgressing, true, mnemov1.ReasonCreating, readyMsg)
+		h.Degraded = cond(mnemov1.ConditionDegraded, true, o.Impairment.Reason, o.Impairment.Message)
+	case o.Impairment != nil:
+		h.Phase = mnemov1.ClusterAvailable
+		if rolling {
+			h.Phase = mnemov1.ClusterUpdating
+		}
+		h.Degraded = cond(mnemov1.ConditionDegraded, true, o.Impairment.Reason, o.Impairment.Message)
 	case allReady && !rolling && o.Snapshotting:
 		h.Phase = mnemov1.ClusterSnapshotting
 		h.Progressing = cond(mnemov1.ConditionProgressing, true, mnemov1.ReasonUpdating, "a snapshot is being taken")

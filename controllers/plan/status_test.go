@@ -53,6 +53,13 @@ func TestClusterHealth(t *testing.T) {
 		{"problem wins", with(func(o *ClusterObservation) {
 			o.Problem = &Problem{Reason: mnemov1.ReasonUnknownNodeType, Message: "unknown"}
 		}), mnemov1.ClusterFailed, T, F, T, mnemov1.ReasonUnknownNodeType},
+		{"impaired while creating", with(func(o *ClusterObservation) {
+			o.LogReady = 0
+			o.Impairment = &Problem{Reason: mnemov1.ReasonUserNotFound, Message: "no user bob"}
+		}), mnemov1.ClusterCreating, F, T, T, mnemov1.ReasonUserNotFound},
+		{"impaired while available", with(func(o *ClusterObservation) {
+			o.Impairment = &Problem{Reason: mnemov1.ReasonSecretNotFound, Message: "no secret"}
+		}), mnemov1.ClusterAvailable, T, F, T, mnemov1.ReasonSecretNotFound},
 		{"paused", with(func(o *ClusterObservation) { o.Paused = true }), mnemov1.ClusterPaused, T, F, F, mnemov1.ReasonPaused},
 		{"snapshotting", with(func(o *ClusterObservation) { o.Snapshotting = true }), mnemov1.ClusterSnapshotting, T, T, F, mnemov1.ReasonUpdating},
 		{"deleting", with(func(o *ClusterObservation) { o.Deleting = true }), mnemov1.ClusterDeleting, T, T, F, mnemov1.ReasonUpdating},
