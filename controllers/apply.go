@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -151,12 +152,13 @@ func (b *base) applyAll(ctx context.Context, rec events.EventRecorder, owner cli
 			return err
 		}
 		kind := kindOf(obj)
+		key := strings.ToLower(kind[:1]) + kind[1:] // "statefulSet"
 		switch op {
 		case opCreated:
-			log.Info("Created "+kind, "name", obj.GetName())
+			log.Info("Created "+kind, key, obj.GetName())
 			rec.Eventf(owner, obj, corev1.EventTypeNormal, "Created", "Create", "Created %s %s", kind, obj.GetName())
 		case opUpdated:
-			log.Info("Updated "+kind, "name", obj.GetName())
+			log.Info("Updated "+kind, key, obj.GetName())
 			rec.Eventf(owner, obj, corev1.EventTypeNormal, "Updated", "Update", "Updated %s %s", kind, obj.GetName())
 		}
 	}

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -117,7 +118,7 @@ func (r *ClusterReconciler) reconcileBuiltins(ctx context.Context, c *mnemov1.Cl
 		if err := r.Create(ctx, obj); err != nil && !apierrors.IsAlreadyExists(err) {
 			return fmt.Errorf("cannot create %s %s: %w", kindOf(obj), obj.GetName(), err)
 		}
-		logf.FromContext(ctx).Info("Created built-in "+kindOf(obj), "name", obj.GetName())
+		logf.FromContext(ctx).Info("Created built-in "+kindOf(obj), strings.ToLower(kindOf(obj)[:1])+kindOf(obj)[1:], obj.GetName())
 	}
 	return nil
 }

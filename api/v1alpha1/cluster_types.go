@@ -187,7 +187,7 @@ type RestoreSource struct {
 // LogSpec configures the transactional-log servers (NATS JetStream).
 //
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.storageClassName) == has(self.storageClassName) && (!has(self.storageClassName) || self.storageClassName == oldSelf.storageClassName)",message="log.storageClassName is immutable"
-// +kubebuilder:validation:XValidation:rule="self.size == oldSelf.size",message="log.size is immutable"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.size) == has(self.size) && (!has(self.size) || self.size == oldSelf.size)",message="log.size is immutable"
 type LogSpec struct {
 	// Replicas is the number of log servers: 3 (a quorum survives one loss),
 	// 5, or 1 for development only.
