@@ -118,6 +118,9 @@ func (r *SnapshotReconciler) reconcileProgress(ctx context.Context, snap *mnemov
 		r.Recorder.Eventf(snap, nil, typ, string(phase), "Snapshot", "Snapshot is %s: %s", phase, msg)
 	}
 	return patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+		if s.Status.Phase == mnemov1.SnapshotAvailable || s.Status.Phase == mnemov1.SnapshotFailed {
+			return // finished is final
+		}
 		for i := range s.Status.Shards {
 			s.Status.Shards[i].Done = done[s.Status.Shards[i].Index]
 		}

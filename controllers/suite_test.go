@@ -3,7 +3,8 @@ package controllers_test
 // The envtest suite: the reconcilers run in a controller-runtime manager
 // against a real kube-apiserver and etcd (built by hack/envtest.sh), next to
 // a real kube-controller-manager running the garbage collector and the
-// StatefulSet, Job and ServiceAccount controllers, so owner references,
+// StatefulSet, Job, ServiceAccount and volume-claim protection controllers
+// (which lets a deleted claim go once no pod uses it), so owner references,
 // StatefulSet pods and volume claims, and cascading deletion behave as on a
 // cluster. There is no kubelet: pods are created but never run, so the
 // tests assert on the objects, not on a working database.
@@ -187,7 +188,7 @@ func startControllerManager(env *envtest.Environment, assets string) (func(), er
 	var out syncBuffer
 	cmd := exec.Command(filepath.Join(assets, "kube-controller-manager"),
 		"--kubeconfig="+path,
-		"--controllers=garbage-collector-controller,statefulset-controller,job-controller,serviceaccount-controller",
+		"--controllers=garbage-collector-controller,statefulset-controller,job-controller,serviceaccount-controller,persistentvolumeclaim-protection-controller",
 		"--leader-elect=false",
 		"--secure-port=0",
 		"--concurrent-gc-syncs=5",

@@ -74,5 +74,5 @@ type ACLList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&ACL{}, &ACLList{})
+	register(&ACL{}, &ACLList{})
 }

@@ -89,5 +89,5 @@ type ParameterGroupList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&ParameterGroup{}, &ParameterGroupList{})
+	register(&ParameterGroup{}, &ParameterGroupList{})
 }

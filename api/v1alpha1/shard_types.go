@@ -153,5 +153,5 @@ type ShardList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Shard{}, &ShardList{})
+	register(&Shard{}, &ShardList{})
 }

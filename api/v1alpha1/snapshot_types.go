@@ -144,5 +144,5 @@ type SnapshotList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&Snapshot{}, &SnapshotList{})
+	register(&Snapshot{}, &SnapshotList{})
 }

@@ -128,5 +128,5 @@ type UserList struct {
 }
 
 func init() {
-	SchemeBuilder.Register(&User{}, &UserList{})
+	register(&User{}, &UserList{})
 }
