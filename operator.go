@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -139,11 +140,14 @@ func operatorScheme() (*runtime.Scheme, error) {
 	return s, nil
 }
 
-func runOperator(args []string, _, stderr io.Writer) int {
-	f, err := parseOperatorFlags(args, stderr)
+func runOperator(args []string, stdout, stderr io.Writer) int {
+	var usage bytes.Buffer
+	f, err := parseOperatorFlags(args, &usage)
 	if errors.Is(err, flag.ErrHelp) {
+		_, _ = usage.WriteTo(stdout) // asked for: not an error
 		return 0
 	}
+	_, _ = usage.WriteTo(stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "mnemo operator: %v\n", err)
 		return 2
