@@ -46,7 +46,7 @@ func TestEveryFieldIsDocumented(t *testing.T) {
 }
 
 type crdSchema struct {
-	Description string            `json:"description"`
+	Description string               `json:"description"`
 	Properties  map[string]crdSchema `json:"properties"`
 	Items       *crdSchema           `json:"items"`
 }
