@@ -11,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -107,6 +108,8 @@ func copyOwnedFields(existing, desired client.Object) error {
 		e.Spec = desired.(*networkingv1.NetworkPolicy).Spec
 	case *mnemov1.Shard:
 		e.Spec = desired.(*mnemov1.Shard).Spec
+	case *unstructured.Unstructured:
+		e.Object["spec"] = desired.(*unstructured.Unstructured).Object["spec"]
 	default:
 		return fmt.Errorf("apply does not know how to update a %T", existing)
 	}
@@ -138,6 +141,8 @@ func kindOf(obj client.Object) string {
 		return "ParameterGroup"
 	case *mnemov1.ACL:
 		return "ACL"
+	case *unstructured.Unstructured:
+		return obj.GetObjectKind().GroupVersionKind().Kind
 	}
 	return fmt.Sprintf("%T", obj)
 }

@@ -11,6 +11,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -134,7 +135,27 @@ func (r *ClusterReconciler) reconcileConfig(ctx context.Context, c *mnemov1.Clus
 	for _, np := range specs.NetworkPolicies(c) {
 		objs = append(objs, np)
 	}
-	return ctrl.Result{}, r.applyAll(ctx, r.Recorder, c, objs...)
+	if err := r.applyAll(ctx, r.Recorder, c, objs...); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, r.reconcileCertificate(ctx, c, in)
+}
+
+// reconcileCertificate asks cert-manager for the nodes' certificate when
+// the Cluster names an issuer. Without cert-manager installed the rest of
+// the Cluster is still built, and the Cluster says what is missing.
+func (r *ClusterReconciler) reconcileCertificate(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) error {
+	if !c.TLSEnabled() || c.Spec.TLS.IssuerRef == nil {
+		return nil
+	}
+	err := r.applyAll(ctx, r.Recorder, c, specs.Certificate(c))
+	if meta.IsNoMatchError(err) {
+		in.impairment = &plan.Problem{Reason: mnemov1.ReasonCertManagerMissing, Message: fmt.Sprintf(
+			"spec.tls.issuerRef needs cert-manager, which is not installed (no %s); install it, or create Secret %s and set spec.tls.secretName",
+			specs.CertificateGVK.GroupKind(), c.TLSSecretName())}
+		return nil
+	}
+	return err
 }
 
 // reconcileLog makes the log servers: their StatefulSet, Services and PDB.
@@ -213,7 +234,7 @@ func (r *ClusterReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.ConfigMap{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Owns(&networkingv1.NetworkPolicy{}).
-		Watches(&mnemov1.Snapshot{}, handler.EnqueueRequestsFromMapFunc(r.clusterOfSnapshot)).
+		Watches(&mnemov1.Snapshot{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfSnapshot)).
 		Watches(&mnemov1.ParameterGroup{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfParameterGroup)).
 		Watches(&mnemov1.ACL{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfACL)).
 		Watches(&mnemov1.User{}, handler.EnqueueRequestsFromMapFunc(r.clustersOfUser)).

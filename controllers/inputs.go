@@ -74,6 +74,18 @@ func (r *ClusterReconciler) resolveCluster(ctx context.Context, c *mnemov1.Clust
 	}
 	in.nodeType = nt
 
+	if rf := c.Spec.RestoreFrom; rf != nil && !c.WasEverAvailable() {
+		err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: rf.SnapshotName}, &mnemov1.Snapshot{})
+		switch {
+		case apierrors.IsNotFound(err):
+			in.problem = &plan.Problem{Reason: mnemov1.ReasonSnapshotNotFound,
+				Message: fmt.Sprintf("spec.restoreFrom: no Snapshot %q in namespace %s to restore from", rf.SnapshotName, c.Namespace)}
+			return in, nil
+		case err != nil:
+			return nil, err
+		}
+	}
+
 	if c.Spec.ParameterGroupName != mnemov1.DefaultParameterGroupName {
 		var pg mnemov1.ParameterGroup
 		err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.ParameterGroupName}, &pg)

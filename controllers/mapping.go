@@ -36,12 +36,15 @@ func (r *ClusterReconciler) clustersOfACL(ctx context.Context, obj client.Object
 	return r.clustersBy(ctx, obj.GetNamespace(), indexACL, obj.GetName())
 }
 
-func (r *ClusterReconciler) clusterOfSnapshot(_ context.Context, obj client.Object) []reconcile.Request {
+// clustersOfSnapshot: the Cluster it is a snapshot of, and the Clusters
+// waiting to be restored from it.
+func (r *ClusterReconciler) clustersOfSnapshot(ctx context.Context, obj client.Object) []reconcile.Request {
 	snap, ok := obj.(*mnemov1.Snapshot)
 	if !ok {
 		return nil
 	}
-	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: snap.Namespace, Name: snap.Spec.ClusterName}}}
+	reqs := []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: snap.Namespace, Name: snap.Spec.ClusterName}}}
+	return append(reqs, r.clustersBy(ctx, snap.Namespace, indexRestoreFrom, snap.Name)...)
 }
 
 // clustersOfUser: the Clusters whose ACL lists the user.

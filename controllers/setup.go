@@ -15,6 +15,7 @@ import (
 //
 // +kubebuilder:rbac:groups=apps,resources=statefulsets,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
+// +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;update;patch
@@ -44,6 +45,7 @@ const (
 	indexUserNames      = "spec.userNames"
 	indexPasswordSecret = "spec.authentication.passwordSecretRefs.name"
 	indexClusterName    = "spec.clusterName"
+	indexRestoreFrom    = "spec.restoreFrom.snapshotName"
 )
 
 // SetupWithManager registers the field indexes and every reconciler.
@@ -58,6 +60,12 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 			return []string{o.(*mnemov1.Cluster).Spec.ParameterGroupName}
 		}},
 		{&mnemov1.Cluster{}, indexACL, func(o client.Object) []string { return []string{o.(*mnemov1.Cluster).Spec.ACLName} }},
+		{&mnemov1.Cluster{}, indexRestoreFrom, func(o client.Object) []string {
+			if rf := o.(*mnemov1.Cluster).Spec.RestoreFrom; rf != nil {
+				return []string{rf.SnapshotName}
+			}
+			return nil
+		}},
 		{&mnemov1.ACL{}, indexUserNames, func(o client.Object) []string { return o.(*mnemov1.ACL).Spec.UserNames }},
 		{&mnemov1.User{}, indexPasswordSecret, func(o client.Object) []string {
 			var names []string

@@ -73,6 +73,16 @@ func (c *Cluster) EndpointPort() int32 {
 	return c.ClientPort()
 }
 
+// WasEverAvailable reports whether the Cluster has served: a restore
+// source matters only until then.
+func (c *Cluster) WasEverAvailable() bool {
+	switch c.Status.Phase {
+	case ClusterAvailable, ClusterUpdating, ClusterSnapshotting:
+		return true
+	}
+	return false
+}
+
 // NodesPerShard is 1 (the primary) plus the replicas.
 func (c *Cluster) NodesPerShard() int32 { return 1 + c.Spec.NumReplicasPerShard }
 

@@ -46,6 +46,9 @@ const (
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonSnapshotNotFound: spec.restoreFrom names no Snapshot.
 	ReasonSnapshotNotFound = "SnapshotNotFound"
+	// ReasonCertManagerMissing: spec.tls.issuerRef is set but cert-manager
+	// is not installed.
+	ReasonCertManagerMissing = "CertManagerMissing"
 	// ReasonJobFailed: a snapshot Job failed.
 	ReasonJobFailed = "JobFailed"
 	// ReasonInUse: the object is in effect in at least one Cluster.

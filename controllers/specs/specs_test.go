@@ -342,3 +342,23 @@ func TestConfigMapAndImage(t *testing.T) {
 		t.Error("Image ignores the override")
 	}
 }
+
+func TestCertificate(t *testing.T) {
+	c := testCluster(func(c *mnemov1.Cluster) {
+		c.Spec.NumShards = 2
+		c.Spec.TLS = &mnemov1.TLSSpec{Enabled: true, IssuerRef: &mnemov1.IssuerReference{Name: "ca", Kind: "ClusterIssuer", Group: "cert-manager.io"}}
+	})
+	u := Certificate(c)
+	if u.GetKind() != "Certificate" || u.GetAPIVersion() != "cert-manager.io/v1" || u.GetName() != "orders-tls" {
+		t.Errorf("got %s %s %s", u.GetAPIVersion(), u.GetKind(), u.GetName())
+	}
+	if ref := metav1.GetControllerOf(u); ref == nil || ref.Kind != "Cluster" || ref.Name != "orders" {
+		t.Errorf("owner %+v", ref)
+	}
+	spec := u.Object["spec"].(map[string]any)
+	want := []any{"orders.shop.svc", "orders.shop.svc.cluster.local", "*.orders-shard-0.shop.svc", "*.orders-shard-1.shop.svc"}
+	if spec["secretName"] != "orders-tls" || !slices.Equal(spec["dnsNames"].([]any), want) ||
+		spec["issuerRef"].(map[string]any)["kind"] != "ClusterIssuer" {
+		t.Errorf("spec %+v", spec)
+	}
+}
