@@ -81,7 +81,7 @@ check-imports: ## engine/ must not import Kubernetes; api/ must not import engin
 test: deps tools lint check-generated check-operator-generated envtest ## Lint, then run every test (what CI runs).
 	go test ./... -count=1 -timeout $(TEST_TIMEOUT)
 
-test-race: deps ## Run every test under the race detector.
+test-race: deps envtest ## Run every test under the race detector.
 	go test ./... -race -count=1 -timeout $(TEST_TIMEOUT)
 
 fuzz: ## Fuzz the RESP reader for FUZZTIME (default 3m).

@@ -151,7 +151,7 @@ func TestPropagation(t *testing.T) {
 // update changes an object with retry on conflict.
 func update(t *testing.T, ns, name string, obj client.Object, mutate func(client.Object)) {
 	t.Helper()
-	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+	err := retry.RetryOnConflict(conflictBackoff, func() error {
 		if err := get(ns, name, obj); err != nil {
 			return err
 		}

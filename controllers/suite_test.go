@@ -31,6 +31,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -52,6 +53,9 @@ const (
 	// waitFor bounds every wait: the machine running the suite may be busy.
 	waitFor = 60 * time.Second
 )
+
+// conflictBackoff retries a test's write that raced the operator's.
+var conflictBackoff = wait.Backoff{Steps: 50, Duration: 20 * time.Millisecond, Factor: 1.2, Cap: time.Second}
 
 var (
 	cfg       *rest.Config

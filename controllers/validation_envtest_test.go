@@ -100,21 +100,7 @@ func TestValidation(t *testing.T) {
 			{"numShards may change", func(c *mnemov1.Cluster) { c.Spec.NumShards = 4 }, ""},
 		} {
 			t.Run(u.name, func(t *testing.T) {
-				// The operator writes the Cluster too (its finalizer):
-				// retry on conflict.
-				err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
-					var cur mnemov1.Cluster
-					if err := get(ns, "restored", &cur); err != nil {
-						return err
-					}
-					u.mutate(&cur)
-					err := k8s.Update(context.Background(), &cur, client.DryRunAll)
-					if apierrors.IsConflict(err) {
-						return err
-					}
-					return expectRefusal(err, u.want)
-				})
-				if err != nil {
+				if err := refusedUpdate(ns, "restored", &mnemov1.Cluster{}, func(o client.Object) { u.mutate(o.(*mnemov1.Cluster)) }, u.want); err != nil {
 					t.Error(err)
 				}
 			})
@@ -123,10 +109,27 @@ func TestValidation(t *testing.T) {
 		if err := k8s.Create(context.Background(), snap); err != nil {
 			t.Fatal(err)
 		}
-		snap.Spec.ClusterName = "other"
-		if err := expectRefusal(k8s.Update(context.Background(), snap, client.DryRunAll), "a Snapshot's spec is immutable"); err != nil {
+		if err := refusedUpdate(ns, "s", &mnemov1.Snapshot{}, func(o client.Object) { o.(*mnemov1.Snapshot).Spec.ClusterName = "other" },
+			"a Snapshot's spec is immutable"); err != nil {
 			t.Error(err)
 		}
+	})
+}
+
+// refusedUpdate tries an update as a dry run and checks the refusal. The
+// operator writes the same objects (finalizers, status), so a conflict
+// means read again and retry.
+func refusedUpdate(ns, name string, obj client.Object, mutate func(client.Object), want string) error {
+	return retry.OnError(conflictBackoff, apierrors.IsConflict, func() error {
+		if err := get(ns, name, obj); err != nil {
+			return err
+		}
+		mutate(obj)
+		err := k8s.Update(context.Background(), obj, client.DryRunAll)
+		if apierrors.IsConflict(err) {
+			return err
+		}
+		return expectRefusal(err, want)
 	})
 }
 
