@@ -21,7 +21,7 @@ import (
 // plan.ClusterHealth and writes the status; it records an Event when the
 // phase changes or a problem appears.
 func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) error {
-	obs, summaries, err := r.observe(ctx, c, in)
+	obs, summaries, rollout, err := r.observe(ctx, c, in)
 	if err != nil {
 		return err
 	}
@@ -38,6 +38,10 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 	oldDegraded := meta.FindStatusCondition(c.Status.Conditions, mnemov1.ConditionDegraded)
 	err = patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) {
 		setClusterStatus(&c.Status, c.Generation, health, summaries, last, now)
+		c.Status.PendingUpdates = nil
+		if rollout != nil {
+			c.Status.PendingUpdates = &mnemov1.PendingUpdates{NodeTypeRollout: rollout}
+		}
 		c.Status.Endpoint = &mnemov1.Endpoint{Address: c.EndpointAddress(), Port: c.EndpointPort()}
 	})
 	if err != nil {
@@ -69,8 +73,9 @@ func setClusterStatus(st *mnemov1.ClusterStatus, generation int64, h plan.Health
 }
 
 // observe gathers what the health decision needs: the log StatefulSet's
-// readiness and each shard's, from the Shards' StatefulSets.
-func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) (plan.ClusterObservation, []mnemov1.ShardSummary, error) {
+// readiness and each shard's, from the Shards' StatefulSets; and a node-type
+// rollout in progress, from the nodes the Shards list.
+func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) (plan.ClusterObservation, []mnemov1.ShardSummary, *mnemov1.RolloutStatus, error) {
 	obs := plan.ClusterObservation{
 		Deleting:     !c.DeletionTimestamp.IsZero(),
 		Paused:       c.Spec.Paused,
@@ -83,7 +88,7 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 	}
 	var sets appsv1.StatefulSetList
 	if err := r.List(ctx, &sets, client.InNamespace(c.Namespace), client.MatchingLabels{specs.LabelCluster: c.Name}); err != nil {
-		return obs, nil, fmt.Errorf("cannot list the StatefulSets of %s: %w", c.Name, err)
+		return obs, nil, nil, fmt.Errorf("cannot list the StatefulSets of %s: %w", c.Name, err)
 	}
 	byName := map[string]*appsv1.StatefulSet{}
 	for i := range sets.Items {
@@ -94,9 +99,10 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 	}
 	shards, err := r.shardsOf(ctx, c)
 	if err != nil {
-		return obs, nil, err
+		return obs, nil, nil, err
 	}
 	var summaries []mnemov1.ShardSummary
+	var nodes []mnemov1.ShardNode
 	for _, s := range shards {
 		if s.Spec.Index >= c.Spec.NumShards {
 			continue
@@ -109,12 +115,13 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 			}
 		}
 		obs.Shards = append(obs.Shards, so)
+		nodes = append(nodes, s.Status.Nodes...)
 		summaries = append(summaries, mnemov1.ShardSummary{
 			Name: s.Name, Slots: plan.FormatSlots(s.Spec.SlotRanges), PrimaryPod: s.Status.Primary,
 			ReadyNodes: so.ReadyNodes, Nodes: s.Spec.Nodes,
 		})
 	}
-	return obs, summaries, nil
+	return obs, summaries, plan.NodeTypeRollout(c.Spec.NodeType, nodes), nil
 }
 
 // lastSnapshot returns the newest finished snapshot and whether one is

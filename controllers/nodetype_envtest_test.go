@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
 )
@@ -35,6 +36,39 @@ func TestNodeTypeFromConfigMap(t *testing.T) {
 		}
 		if !strings.Contains(cm.Data["mnemo.conf"], "\nmaxmemory 167772160\n") {
 			return fmt.Errorf("parameter file\n%s", cm.Data["mnemo.conf"])
+		}
+		return nil
+	})
+
+	// Changing the node type rolls the nodes; the Cluster reports how far.
+	eventually(t, "the Shard lists its node", func() error {
+		var shard mnemov1.Shard
+		if err := get(ns, "tiny-shard-0", &shard); err != nil {
+			return err
+		}
+		if len(shard.Status.Nodes) != 1 || shard.Status.Nodes[0].NodeType != "db.dev.micro" {
+			return fmt.Errorf("nodes %+v", shard.Status.Nodes)
+		}
+		return nil
+	})
+	update(t, ns, "tiny", &mnemov1.Cluster{}, func(o client.Object) { o.(*mnemov1.Cluster).Spec.NodeType = "db.t4g.small" })
+	eventually(t, "node-type rollout reported", func() error {
+		var c mnemov1.Cluster
+		if err := get(ns, "tiny", &c); err != nil {
+			return err
+		}
+		p := c.Status.PendingUpdates
+		if p == nil || p.NodeTypeRollout == nil || p.NodeTypeRollout.From != "db.dev.micro" || p.NodeTypeRollout.To != "db.t4g.small" || p.NodeTypeRollout.TotalNodes != 1 {
+			return fmt.Errorf("pending updates %+v", p)
+		}
+		return nil
+	})
+	eventually(t, "StatefulSet has the new size", func() error {
+		if err := get(ns, "tiny-shard-0", &sts); err != nil {
+			return err
+		}
+		if got := sts.Spec.Template.Spec.Containers[0].Resources.Limits.Memory(); !got.Equal(resource.MustParse("1536Mi")) {
+			return fmt.Errorf("memory limit %s", got)
 		}
 		return nil
 	})

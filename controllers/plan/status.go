@@ -164,3 +164,22 @@ func ShardHealth(s ShardObservation) []metav1.Condition {
 	}
 	return out
 }
+
+// NodeTypeRollout reports a change of node type still rolling out: the
+// nodes (as the Shards list them, each with the node type its pod runs)
+// that do not run want yet. It returns nil when every node does.
+func NodeTypeRollout(want string, nodes []mnemov1.ShardNode) *mnemov1.RolloutStatus {
+	var from string
+	var updated int32
+	for _, n := range nodes {
+		if n.NodeType == want {
+			updated++
+		} else if from == "" {
+			from = n.NodeType
+		}
+	}
+	if from == "" {
+		return nil
+	}
+	return &mnemov1.RolloutStatus{From: from, To: want, UpdatedNodes: updated, TotalNodes: int32(len(nodes))}
+}

@@ -109,3 +109,24 @@ func TestShardHealth(t *testing.T) {
 		}
 	}
 }
+
+func TestNodeTypeRollout(t *testing.T) {
+	node := func(nt string) mnemov1.ShardNode { return mnemov1.ShardNode{NodeType: nt} }
+	for _, tc := range []struct {
+		name  string
+		nodes []mnemov1.ShardNode
+		want  *mnemov1.RolloutStatus
+	}{
+		{"no nodes", nil, nil},
+		{"all updated", []mnemov1.ShardNode{node("db.r7g.large"), node("db.r7g.large")}, nil},
+		{"half way", []mnemov1.ShardNode{node("db.r7g.large"), node("db.t4g.small"), node("db.t4g.small")},
+			&mnemov1.RolloutStatus{From: "db.t4g.small", To: "db.r7g.large", UpdatedNodes: 1, TotalNodes: 3}},
+		{"not started", []mnemov1.ShardNode{node("db.t4g.small")},
+			&mnemov1.RolloutStatus{From: "db.t4g.small", To: "db.r7g.large", UpdatedNodes: 0, TotalNodes: 1}},
+	} {
+		got := NodeTypeRollout("db.r7g.large", tc.nodes)
+		if (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}
