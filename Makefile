@@ -18,7 +18,15 @@ TOOLS_MOD := hack/tools/go.mod
 STATICCHECK_VERSION := $(shell awk '{for (i = 1; i < NF; i++) if ($$i == "honnef.co/go/tools") { print $$(i+1); exit }}' $(TOOLS_MOD))
 STATICCHECK := bin/tools/staticcheck-$(STATICCHECK_VERSION)
 
+# controller-gen has a module of its own (hack/controller-gen) and is cached
+# by version like staticcheck; envtest's kube-apiserver and etcd come from
+# hack/envtest.sh, cached by Kubernetes version under bin/envtest/.
+CONTROLLER_GEN_MOD := hack/controller-gen/go.mod
+CONTROLLER_GEN_VERSION := $(shell awk '$$1 == "sigs.k8s.io/controller-tools" { print $$2; exit } $$2 == "sigs.k8s.io/controller-tools" { print $$3; exit }' $(CONTROLLER_GEN_MOD))
+CONTROLLER_GEN := bin/tools/controller-gen-$(CONTROLLER_GEN_VERSION)
+
 .PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
+.PHONY: manifests generate check-operator-generated envtest test-operator
 
 help: ## List the targets.
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -33,11 +41,31 @@ run: build ## Run a local single-node Mnemo on PORT (default 6379).
 deps: ## Install what a fresh machine lacks (redis-server, redis-tools) with apt.
 	bash hack/deps.sh
 
-tools: $(STATICCHECK) ## Build the pinned staticcheck into bin/tools/ (once per version).
+tools: $(STATICCHECK) $(CONTROLLER_GEN) ## Build the pinned staticcheck and controller-gen into bin/tools/ (once per version).
 
 $(STATICCHECK):
 	@test -n "$(STATICCHECK_VERSION)" || { echo "no honnef.co/go/tools version in $(TOOLS_MOD)" >&2; exit 1; }
 	go -C hack/tools build -o $(CURDIR)/$@ honnef.co/go/tools/cmd/staticcheck
+
+$(CONTROLLER_GEN):
+	@test -n "$(CONTROLLER_GEN_VERSION)" || { echo "no sigs.k8s.io/controller-tools version in $(CONTROLLER_GEN_MOD)" >&2; exit 1; }
+	go -C hack/controller-gen build -o $(CURDIR)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ from api/ and controllers/.
+	$(CONTROLLER_GEN) crd rbac:roleName=mnemo-operator paths=./api/... paths=./controllers/... \
+		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+
+generate: $(CONTROLLER_GEN) ## Generate the API's deepcopy code.
+	$(CONTROLLER_GEN) object paths=./api/...
+
+check-operator-generated: ## Fail when the CRDs, RBAC or deepcopy code are stale.
+	bash hack/check-operator-generated.sh
+
+envtest: ## Build (once per version) kube-apiserver and kube-controller-manager for envtest; etcd comes from apt.
+	@bash hack/envtest.sh >/dev/null
+
+test-operator: envtest ## Run the api and controllers tests, the envtest suite included.
+	KUBEBUILDER_ASSETS=$$(bash hack/envtest.sh) go test ./api/... ./controllers/... . -count=1 -timeout $(TEST_TIMEOUT)
 
 lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layering check.
 	@unformatted=$$(gofmt -l .); \
@@ -50,10 +78,10 @@ lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layerin
 check-imports: ## engine/ must not import Kubernetes; api/ must not import engine/ or controllers/.
 	bash hack/check-imports.sh
 
-test: deps tools lint check-generated ## Lint, then run every test (what CI runs).
+test: deps tools lint check-generated check-operator-generated envtest ## Lint, then run every test (what CI runs).
 	go test ./... -count=1 -timeout $(TEST_TIMEOUT)
 
-test-race: deps ## Run every test under the race detector.
+test-race: deps envtest ## Run every test under the race detector.
 	go test ./... -race -count=1 -timeout $(TEST_TIMEOUT)
 
 fuzz: ## Fuzz the RESP reader for FUZZTIME (default 3m).

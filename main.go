@@ -21,7 +21,7 @@ var subcommands = []subcommand{
 	{"node", "run one data node: the Redis-compatible engine", runNode},
 	{"log", "run a transactional-log server (NATS JetStream)", runLog},
 	{"snapshot", "build a snapshot from the newest snapshot and the log", notYet("snapshot")},
-	{"operator", "run the Kubernetes operator", notYet("operator")},
+	{"operator", "run the Kubernetes operator", runOperator},
 }
 
 func main() {

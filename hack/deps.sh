@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # deps.sh installs what the tests need from outside Go, and only what is
 # missing: Debian's redis-server and redis-tools, which the compatibility
-# tests and hack/bench.sh compare Mnemo against. Go modules come through
+# tests and hack/bench.sh compare Mnemo against, and etcd-server, the etcd
+# the operator's envtest suite runs under its kube-apiserver (which
+# hack/envtest.sh builds from the module proxy). Go modules come through
 # the module proxy on their own; nothing is fetched from anywhere but apt.
 set -euo pipefail
 
-needed=(redis-server redis-cli redis-benchmark)
-packages=(redis-server redis-tools)
+needed=(redis-server redis-cli redis-benchmark etcd)
+packages=(redis-server redis-tools etcd-server)
 
 missing=()
 for cmd in "${needed[@]}"; do

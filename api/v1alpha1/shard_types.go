@@ -1,0 +1,157 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ShardSpec is one shard of a Cluster: the hash slots it owns and the nodes
+// that serve them. The operator writes it from the Cluster; people read it.
+type ShardSpec struct {
+	// ClusterName names the Cluster this shard belongs to.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="clusterName is immutable"
+	ClusterName string `json:"clusterName"`
+
+	// Index is the shard's number in its Cluster, from 0; the data nodes
+	// take it as --shard and the log keeps one stream per index.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=499
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="index is immutable"
+	Index int32 `json:"index"`
+
+	// SlotRanges are the hash slots the shard owns.
+	// +kubebuilder:validation:MaxItems=16384
+	// +listType=atomic
+	// +optional
+	SlotRanges []SlotRange `json:"slotRanges,omitempty"`
+
+	// Nodes is the number of data nodes: one primary and its replicas
+	// (1 to 6).
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=6
+	Nodes int32 `json:"nodes"`
+
+	// NodeType is the size of each node, from the node-type catalog.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	NodeType string `json:"nodeType"`
+}
+
+// SlotRange is an inclusive range of hash slots.
+//
+// +kubebuilder:validation:XValidation:rule="self.start <= self.end",message="a slot range's start must not be after its end"
+type SlotRange struct {
+	// Start is the first slot of the range.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=16383
+	Start int32 `json:"start"`
+	// End is the last slot of the range, included.
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=16383
+	End int32 `json:"end"`
+}
+
+// NodeRole is what a data node does in its shard.
+// +kubebuilder:validation:Enum=primary;replica;unknown
+type NodeRole string
+
+// Node roles.
+const (
+	// RolePrimary: the node holds the shard's lease and takes writes.
+	RolePrimary NodeRole = "primary"
+	// RoleReplica: the node follows the log and serves reads.
+	RoleReplica NodeRole = "replica"
+	// RoleUnknown: the data plane has not reported the node's role.
+	RoleUnknown NodeRole = "unknown"
+)
+
+// ShardStatus is what the operator observed of a shard's nodes.
+type ShardStatus struct {
+	// Conditions are Ready, Progressing and Degraded.
+	// +listType=map
+	// +listMapKey=type
+	// +optional
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+
+	// ObservedGeneration is the generation of the spec this status
+	// describes.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Slots are the slot ranges as text ("0-5460,10923-16383").
+	// +optional
+	Slots string `json:"slots,omitempty"`
+
+	// Primary is the pod serving as primary, when known.
+	// +optional
+	Primary string `json:"primary,omitempty"`
+
+	// ReadyNodes is how many nodes are ready.
+	// +optional
+	ReadyNodes int32 `json:"readyNodes"`
+
+	// Nodes are the shard's data nodes.
+	// +listType=map
+	// +listMapKey=name
+	// +optional
+	Nodes []ShardNode `json:"nodes,omitempty"`
+}
+
+// ShardNode is one data node of a shard.
+type ShardNode struct {
+	// Name of the node's pod.
+	Name string `json:"name"`
+	// Role of the node.
+	Role NodeRole `json:"role"`
+	// Ready is whether the pod is ready.
+	Ready bool `json:"ready"`
+	// NodeType is the node type the pod runs with.
+	// +optional
+	NodeType string `json:"nodeType,omitempty"`
+	// AppliedSequence is the last log sequence the node has applied.
+	// +optional
+	AppliedSequence int64 `json:"appliedSequence,omitempty"`
+}
+
+// Shard is one shard of a Cluster: a StatefulSet of one primary and its
+// replicas serving a set of hash slots. The operator owns it.
+//
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:shortName=msh
+// +kubebuilder:printcolumn:name="Cluster",type=string,JSONPath=`.spec.clusterName`
+// +kubebuilder:printcolumn:name="Slots",type=string,JSONPath=`.status.slots`
+// +kubebuilder:printcolumn:name="Nodes",type=integer,JSONPath=`.spec.nodes`
+// +kubebuilder:printcolumn:name="Ready",type=integer,JSONPath=`.status.readyNodes`
+// +kubebuilder:printcolumn:name="Primary",type=string,JSONPath=`.status.primary`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type Shard struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the desired shard, written by the operator.
+	Spec ShardSpec `json:"spec"`
+
+	// Status is the observed shard.
+	// +optional
+	Status ShardStatus `json:"status,omitempty"`
+}
+
+// ShardList is a list of Shards.
+//
+// +kubebuilder:object:root=true
+type ShardList struct {
+	metav1.TypeMeta `json:",inline"`
+	// Standard list metadata.
+	// +optional
+	metav1.ListMeta `json:"metadata,omitempty"`
+	// Items are the Shards.
+	Items []Shard `json:"items"`
+}
+
+func init() {
+	register(&Shard{}, &ShardList{})
+}

@@ -1,0 +1,143 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
+	"github.com/mnemo-dev/mnemo/controllers/plan"
+	"github.com/mnemo-dev/mnemo/controllers/specs"
+)
+
+// reconcileStatus observes a Cluster's objects, decides its health with
+// plan.ClusterHealth and writes the status; it records an Event when the
+// phase changes or a problem appears.
+func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) error {
+	obs, summaries, rollout, err := r.observe(ctx, c, in)
+	if err != nil {
+		return err
+	}
+	snaps, err := r.snapshotsOf(ctx, c)
+	if err != nil {
+		return err
+	}
+	last, snapshotting := lastSnapshot(snaps)
+	obs.Snapshotting = snapshotting
+	health := plan.ClusterHealth(obs)
+	now := r.now()
+
+	oldPhase := c.Status.Phase
+	oldDegraded := meta.FindStatusCondition(c.Status.Conditions, mnemov1.ConditionDegraded)
+	err = patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) {
+		setClusterStatus(&c.Status, c.Generation, health, summaries, last, now)
+		c.Status.PendingUpdates = nil
+		if rollout != nil {
+			c.Status.PendingUpdates = &mnemov1.PendingUpdates{NodeTypeRollout: rollout}
+		}
+		c.Status.Endpoint = &mnemov1.Endpoint{Address: c.EndpointAddress(), Port: c.EndpointPort()}
+	})
+	if err != nil {
+		return err
+	}
+
+	log := logf.FromContext(ctx)
+	if health.Phase != oldPhase {
+		log.Info("Changed phase", "from", oldPhase, "to", health.Phase)
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, string(health.Phase), "Reconcile", "Cluster is %s: %s", health.Phase, health.Ready.Message)
+	}
+	d := health.Degraded
+	if d.Status == metav1.ConditionTrue && (oldDegraded == nil || oldDegraded.Status != d.Status || oldDegraded.Message != d.Message) {
+		log.Info("Degraded", "reason", d.Reason, "message", d.Message)
+		r.Recorder.Eventf(c, nil, corev1.EventTypeWarning, d.Reason, "Reconcile", "%s", d.Message)
+	}
+	return nil
+}
+
+// setClusterStatus is the pure part of the status update.
+func setClusterStatus(st *mnemov1.ClusterStatus, generation int64, h plan.Health, shards []mnemov1.ShardSummary, last *mnemov1.LastSnapshot, now time.Time) {
+	st.Phase = h.Phase
+	st.ObservedGeneration = generation
+	setConditions(&st.Conditions, generation, now, h.Conditions()...)
+	st.Shards = shards
+	if last != nil {
+		st.LastSnapshot = last
+	}
+}
+
+// observe gathers what the health decision needs: the log StatefulSet's
+// readiness and each shard's, from the Shards' StatefulSets; and a node-type
+// rollout in progress, from the nodes the Shards list.
+func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) (plan.ClusterObservation, []mnemov1.ShardSummary, *mnemov1.RolloutStatus, error) {
+	obs := plan.ClusterObservation{
+		Deleting:     !c.DeletionTimestamp.IsZero(),
+		Paused:       c.Spec.Paused,
+		WantShards:   c.Spec.NumShards,
+		LogReplicas:  specs.LogReplicas(c),
+		WasAvailable: meta.IsStatusConditionTrue(c.Status.Conditions, mnemov1.ConditionReady) || c.Status.Phase == mnemov1.ClusterUpdating,
+	}
+	if in != nil {
+		obs.Problem, obs.Impairment = in.problem, in.impairment
+	}
+	var sets appsv1.StatefulSetList
+	if err := r.List(ctx, &sets, client.InNamespace(c.Namespace), client.MatchingLabels{specs.LabelCluster: c.Name}); err != nil {
+		return obs, nil, nil, fmt.Errorf("cannot list the StatefulSets of %s: %w", c.Name, err)
+	}
+	byName := map[string]*appsv1.StatefulSet{}
+	for i := range sets.Items {
+		byName[sets.Items[i].Name] = &sets.Items[i]
+	}
+	if log := byName[c.LogName()]; log != nil {
+		obs.LogReady = log.Status.ReadyReplicas
+	}
+	shards, err := r.shardsOf(ctx, c)
+	if err != nil {
+		return obs, nil, nil, err
+	}
+	var summaries []mnemov1.ShardSummary
+	var nodes []mnemov1.ShardNode
+	for _, s := range shards {
+		if s.Spec.Index >= c.Spec.NumShards {
+			continue
+		}
+		so := plan.ShardObservation{Name: s.Name, Nodes: s.Spec.Nodes}
+		if sts := byName[s.Name]; sts != nil {
+			so.ReadyNodes = sts.Status.ReadyReplicas
+			if sts.Status.ObservedGeneration == sts.Generation {
+				so.UpdatedNodes = sts.Status.UpdatedReplicas
+			}
+		}
+		obs.Shards = append(obs.Shards, so)
+		nodes = append(nodes, s.Status.Nodes...)
+		summaries = append(summaries, mnemov1.ShardSummary{
+			Name: s.Name, Slots: plan.FormatSlots(s.Spec.SlotRanges), PrimaryPod: s.Status.Primary,
+			ReadyNodes: so.ReadyNodes, Nodes: s.Spec.Nodes,
+		})
+	}
+	return obs, summaries, plan.NodeTypeRollout(c.Spec.NodeType, nodes), nil
+}
+
+// lastSnapshot returns the newest finished snapshot and whether one is
+// being taken.
+func lastSnapshot(snaps []mnemov1.Snapshot) (*mnemov1.LastSnapshot, bool) {
+	var last *mnemov1.LastSnapshot
+	running := false
+	for _, s := range snaps {
+		switch s.Status.Phase {
+		case mnemov1.SnapshotAvailable:
+			if s.Status.FinishTime != nil && (last == nil || last.Time.Before(s.Status.FinishTime)) {
+				last = &mnemov1.LastSnapshot{Name: s.Name, Time: s.Status.FinishTime}
+			}
+		case mnemov1.SnapshotCreating, "":
+			running = true
+		}
+	}
+	return last, running
+}

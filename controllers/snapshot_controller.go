@@ -1,0 +1,162 @@
+package controllers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
+
+	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
+	"github.com/mnemo-dev/mnemo/controllers/plan"
+	"github.com/mnemo-dev/mnemo/controllers/specs"
+)
+
+// SnapshotReconciler runs a snapshot: one mnemo snapshot Job per shard of
+// its Cluster, and reports their progress.
+type SnapshotReconciler struct {
+	base
+	Recorder events.EventRecorder
+	Options  Options
+}
+
+// Reconcile starts or follows one Snapshot.
+func (r *SnapshotReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var snap mnemov1.Snapshot
+	if err := r.Get(ctx, req.NamespacedName, &snap); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !snap.DeletionTimestamp.IsZero() || snap.Status.Phase == mnemov1.SnapshotAvailable || snap.Status.Phase == mnemov1.SnapshotFailed {
+		return ctrl.Result{}, nil
+	}
+	if snap.Status.StartTime == nil {
+		return ctrl.Result{}, r.reconcileStart(ctx, &snap)
+	}
+	return ctrl.Result{}, r.reconcileProgress(ctx, &snap)
+}
+
+// reconcileStart creates one Job per shard of the Cluster as it is now,
+// and records the shards and the start time; or fails the Snapshot when
+// the Cluster does not exist.
+func (r *SnapshotReconciler) reconcileStart(ctx context.Context, snap *mnemov1.Snapshot) error {
+	var c mnemov1.Cluster
+	err := r.Get(ctx, client.ObjectKey{Namespace: snap.Namespace, Name: snap.Spec.ClusterName}, &c)
+	if apierrors.IsNotFound(err) {
+		msg := fmt.Sprintf("no Cluster %q in namespace %s", snap.Spec.ClusterName, snap.Namespace)
+		r.Recorder.Eventf(snap, nil, corev1.EventTypeWarning, mnemov1.ReasonClusterNotFound, "Snapshot", "%s", msg)
+		return patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+			setSnapshotPhase(s, mnemov1.SnapshotFailed, mnemov1.ReasonClusterNotFound, msg, time.Now())
+		})
+	}
+	if err != nil {
+		return err
+	}
+	image := specs.Image(&c, r.Options.DefaultImage)
+	slots := plan.BalancedSlots(int(c.Spec.NumShards))
+	shards := make([]mnemov1.SnapshotShard, len(slots))
+	jobs := make([]client.Object, len(slots))
+	for i := range slots {
+		job := specs.SnapshotJob(&c, snap, int32(i), image)
+		jobs[i] = job
+		shards[i] = mnemov1.SnapshotShard{Index: int32(i), Job: job.Name, Slots: plan.FormatSlots(slots[i])}
+	}
+	if err := r.applyAll(ctx, r.Recorder, snap, jobs...); err != nil {
+		return err
+	}
+	logf.FromContext(ctx).Info("Started Snapshot", "cluster", c.Name, "shards", len(shards))
+	now := time.Now()
+	return patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+		s.Status.StartTime = &metav1.Time{Time: now}
+		s.Status.Shards = shards
+		s.Status.Location = fmt.Sprintf("nats://%s/%s", c.LogName(), snap.Name)
+		setSnapshotPhase(s, mnemov1.SnapshotCreating, mnemov1.ReasonCreating,
+			fmt.Sprintf("building %d shard snapshots", len(shards)), now)
+	})
+}
+
+// reconcileProgress follows the Jobs: a failed Job fails the Snapshot,
+// all succeeded make it Available.
+func (r *SnapshotReconciler) reconcileProgress(ctx context.Context, snap *mnemov1.Snapshot) error {
+	done := map[int32]bool{}
+	var failed string
+	for _, sh := range snap.Status.Shards {
+		var job batchv1.Job
+		err := r.Get(ctx, client.ObjectKey{Namespace: snap.Namespace, Name: sh.Job}, &job)
+		if apierrors.IsNotFound(err) {
+			failed = fmt.Sprintf("Job %s disappeared", sh.Job)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for _, c := range job.Status.Conditions {
+			if c.Status != corev1.ConditionTrue {
+				continue
+			}
+			switch c.Type {
+			case batchv1.JobComplete:
+				done[sh.Index] = true
+			case batchv1.JobFailed:
+				failed = fmt.Sprintf("Job %s failed: %s", sh.Job, c.Message)
+			}
+		}
+	}
+	now := time.Now()
+	phase, reason, msg := snapshotProgress(len(snap.Status.Shards), len(done), failed)
+	if phase != snap.Status.Phase {
+		typ := corev1.EventTypeNormal
+		if phase == mnemov1.SnapshotFailed {
+			typ = corev1.EventTypeWarning
+		}
+		r.Recorder.Eventf(snap, nil, typ, string(phase), "Snapshot", "Snapshot is %s: %s", phase, msg)
+	}
+	return patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+		if s.Status.Phase == mnemov1.SnapshotAvailable || s.Status.Phase == mnemov1.SnapshotFailed {
+			return // finished is final
+		}
+		for i := range s.Status.Shards {
+			s.Status.Shards[i].Done = done[s.Status.Shards[i].Index]
+		}
+		if phase != mnemov1.SnapshotCreating && s.Status.FinishTime == nil {
+			s.Status.FinishTime = &metav1.Time{Time: now}
+		}
+		setSnapshotPhase(s, phase, reason, msg, now)
+	})
+}
+
+// snapshotProgress decides a Snapshot's phase from its shards' Jobs.
+func snapshotProgress(shards, done int, failed string) (mnemov1.SnapshotPhase, string, string) {
+	switch {
+	case failed != "":
+		return mnemov1.SnapshotFailed, mnemov1.ReasonJobFailed, failed
+	case done == shards:
+		return mnemov1.SnapshotAvailable, mnemov1.ReasonAvailable, fmt.Sprintf("all %d shard snapshots written", shards)
+	}
+	return mnemov1.SnapshotCreating, mnemov1.ReasonCreating, fmt.Sprintf("%d/%d shard snapshots written", done, shards)
+}
+
+func setSnapshotPhase(s *mnemov1.Snapshot, phase mnemov1.SnapshotPhase, reason, msg string, now time.Time) {
+	s.Status.Phase = phase
+	s.Status.ObservedGeneration = s.Generation
+	status := metav1.ConditionFalse
+	if phase == mnemov1.SnapshotAvailable {
+		status = metav1.ConditionTrue
+	}
+	setConditions(&s.Status.Conditions, s.Generation, now, metav1.Condition{Type: mnemov1.ConditionReady, Status: status, Reason: reason, Message: msg})
+}
+
+// SetupWithManager watches Snapshots and their Jobs.
+func (r *SnapshotReconciler) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).
+		For(&mnemov1.Snapshot{}).
+		Owns(&batchv1.Job{}).
+		Named("snapshot").
+		Complete(r)
+}
