@@ -55,12 +55,14 @@ var parameterAllowlist = []Parameter{
 		"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}},
 	{Name: "proto-max-bulk-len", Kind: ParameterMemory, Min: 1024 * 1024, Max: math.MaxInt64},
 	{Name: "client-query-buffer-limit", Kind: ParameterMemory, Min: 1024 * 1024, Max: math.MaxInt64},
+	// The engine takes any hz and clamps it to 1..500, as Redis does; a
+	// group is held to the values that take effect.
 	{Name: "hz", Kind: ParameterInt, Min: 1, Max: 500},
 	{Name: "timeout", Kind: ParameterInt, Min: 0, Max: math.MaxInt32},
 	{Name: "tcp-keepalive", Kind: ParameterInt, Min: 0, Max: math.MaxInt32},
-	{Name: "maxclients", Kind: ParameterInt, Min: 1, Max: math.MaxInt32},
+	{Name: "maxclients", Kind: ParameterInt, Min: 1, Max: math.MaxUint32},
 	{Name: "slowlog-log-slower-than", Kind: ParameterInt, Min: -1, Max: math.MaxInt64},
-	{Name: "slowlog-max-len", Kind: ParameterInt, Min: 0, Max: math.MaxInt32},
+	{Name: "slowlog-max-len", Kind: ParameterInt, Min: 0, Max: math.MaxInt64},
 	{Name: "latency-monitor-threshold", Kind: ParameterInt, Min: 0, Max: math.MaxInt64},
 	{Name: "hash-max-listpack-entries", Kind: ParameterInt, Min: 0, Max: math.MaxInt64},
 	{Name: "hash-max-listpack-value", Kind: ParameterInt, Min: 0, Max: math.MaxInt64},
