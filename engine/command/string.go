@@ -248,11 +248,22 @@ func setGeneric(c *Ctx, o *strOpts, val []byte, r setReply) {
 		}
 		return
 	}
-	v := keyspace.NewString(val)
-	if o.keepTTL {
-		e = c.DB.SetKeepTTL(key, v)
+	if old, isStr := valueOf[*keyspace.String](e); isStr && cap(old.B) >= len(val) && cap(old.B) <= 2*len(val)+64 {
+		// Overwriting a string: reuse its buffer. Nothing aliases a
+		// stored value (replies and log effects copy), and sessions and
+		// counters are overwritten far more often than created.
+		old.B = append(old.B[:0], val...)
+		old.Raw, old.NoInt, old.Copied = false, false, false
+		if !o.keepTTL && e.ExpireAt != 0 {
+			c.DB.SetExpire(key, e, 0)
+		}
 	} else {
-		e = c.DB.Set(key, v)
+		v := keyspace.NewString(val)
+		if o.keepTTL {
+			e = c.DB.SetKeepTTL(key, v)
+		} else {
+			e = c.DB.Set(key, v)
+		}
 	}
 	e.Access = c.Now
 	if at != 0 {
@@ -744,4 +755,14 @@ func computeLCS(a, b []byte, minLen int64, walk bool) ([]byte, []lcsRange) {
 		}
 	}
 	return result, ranges
+}
+
+// valueOf returns the entry's value as a T, if it holds one.
+func valueOf[T keyspace.Value](e *keyspace.Entry) (T, bool) {
+	var zero T
+	if e == nil {
+		return zero, false
+	}
+	v, ok := e.Value.(T)
+	return v, ok
 }
