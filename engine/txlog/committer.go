@@ -34,6 +34,10 @@ type Committer struct {
 	// Guarded by mu.
 	epoch uint64
 
+	// failReported is set once OnFail was called for the present epoch.
+	// Guarded by mu.
+	failReported bool
+
 	// sent carries appends in send order to the goroutine that waits for
 	// their acknowledgements.
 	sent chan sentBatch
@@ -108,6 +112,7 @@ func (c *Committer) Reset(lastSeq uint64) {
 	c.mu.Lock()
 	c.p.Reset(lastSeq)
 	c.epoch++
+	c.failReported = false
 	c.mu.Unlock()
 }
 
@@ -230,13 +235,16 @@ func (c *Committer) sendReady() error {
 	}
 }
 
-// fail fails the pipeline once and tells the engine.
+// fail fails the pipeline, if it has not failed yet, and tells the engine
+// once per epoch, however the failure came about (here, or inside the
+// pipeline on an inconsistent acknowledgement).
 func (c *Committer) fail(err error) {
 	c.mu.Lock()
-	first := c.p.Failed() == nil
-	if first {
+	if c.p.Failed() == nil {
 		c.p.Fail(err)
 	}
+	first := !c.failReported
+	c.failReported = true
 	c.mu.Unlock()
 	if first {
 		c.Stats.Failures.Add(1)
