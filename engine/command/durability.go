@@ -2,6 +2,8 @@ package command
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -119,7 +121,11 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 	if err != nil {
 		return fmt.Errorf("cannot rebuild from the log: %w", err)
 	}
-	d.com = txlog.NewCommitter(st, last, opts.MaxInflight, opts.CommitTimeout)
+	// Appends carry ids that name this writer, so a retried append can be
+	// told from another writer's.
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	d.com = txlog.NewCommitter(st, last, opts.MaxInflight, opts.CommitTimeout, hex.EncodeToString(rnd[:]))
 	d.com.OnFail = func(err error) { go e.recover(ctx, err) }
 	go d.com.Run(ctx)
 	return nil

@@ -26,6 +26,7 @@ var ErrCommitTimeout = errors.New("the log did not commit in time")
 // between one append and the next.
 type Committer struct {
 	st      *Stream
+	writer  string
 	timeout time.Duration
 
 	mu sync.Mutex
@@ -50,9 +51,10 @@ type Committer struct {
 }
 
 type sentBatch struct {
-	b     *Batch
-	fut   jetstream.PubAckFuture
-	epoch uint64
+	b       *Batch
+	fut     jetstream.PubAckFuture
+	epoch   uint64
+	attempt int
 }
 
 // CommitStats are the committer's counters, read without locks.
@@ -66,9 +68,11 @@ type CommitStats struct {
 }
 
 // NewCommitter returns a committer appending to st after sequence lastSeq.
-func NewCommitter(st *Stream, lastSeq uint64, maxInflight int, timeout time.Duration) *Committer {
+// writer names this writer in the ids of its appends.
+func NewCommitter(st *Stream, lastSeq uint64, maxInflight int, timeout time.Duration, writer string) *Committer {
 	return &Committer{
 		st:      st,
+		writer:  writer,
 		timeout: timeout,
 		p:       NewPipeline(lastSeq, maxInflight),
 		// Room for this epoch's appends and a failed epoch's leftovers,
@@ -117,11 +121,11 @@ func (c *Committer) Reset(lastSeq uint64) {
 }
 
 // current reports whether an append belongs to the pipeline's present
-// epoch.
+// epoch and is the batch's latest attempt.
 func (c *Committer) current(s *sentBatch) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return s.epoch == c.epoch && c.p.Failed() == nil
+	return s.epoch == c.epoch && c.p.Failed() == nil && s.attempt == s.b.Attempt
 }
 
 // LastSeq returns the last committed sequence.
@@ -173,11 +177,7 @@ func (c *Committer) Run(ctx context.Context) {
 				cur = nil
 				continue
 			}
-			if IsFenced(err) {
-				c.Stats.FenceErrors.Add(1)
-				err = fmt.Errorf("%w: %v", ErrFenced, err)
-			}
-			c.fail(err)
+			c.attemptFailed(ctx, cur, err)
 			cur = nil
 		case <-tick.C:
 			if !c.current(cur) {
@@ -191,6 +191,58 @@ func (c *Committer) Run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// attemptFailed handles an append attempt that got an error instead of
+// an acknowledgement. A lost connection, a lost stream leader or an
+// attempt timeout is not the log refusing the batch: every batch in flight
+// is sent again, in order, with the same fence. A fence error may then
+// mean that an earlier attempt did land: if the entry the fence expected
+// to follow carries the batch's own id, the batch is committed there.
+// Only an entry written by someone else is a real fence. The commit
+// timeout bounds it all.
+func (c *Committer) attemptFailed(ctx context.Context, s *sentBatch, err error) {
+	b := s.b
+	if IsFenced(err) {
+		gctx, cancel := context.WithTimeout(ctx, attemptTimeout)
+		id, gerr := c.st.EntryID(gctx, b.ExpectLast+1)
+		cancel()
+		switch {
+		case gerr == nil && id == c.batchID(b):
+			c.acked(b, b.ExpectLast+1)
+			return
+		case gerr == nil:
+			c.Stats.FenceErrors.Add(1)
+			c.fail(fmt.Errorf("%w: %v", ErrFenced, err))
+			return
+		}
+		// Could not read the log: try again below.
+	}
+	if time.Since(b.SentAt) > c.timeout {
+		c.fail(fmt.Errorf("%w (%s): %v", ErrCommitTimeout, c.timeout, err))
+		return
+	}
+	c.mu.Lock()
+	var rerr error
+	if c.p.Failed() == nil {
+		for _, f := range c.p.Inflight() {
+			if f.acked {
+				continue
+			}
+			if rerr = c.send(f); rerr != nil {
+				break
+			}
+		}
+	}
+	c.mu.Unlock()
+	if rerr != nil {
+		c.fail(rerr)
+	}
+}
+
+// batchID is the id an append of batch b carries, unique to this writer.
+func (c *Committer) batchID(b *Batch) string {
+	return fmt.Sprintf("%s-%d-%d", c.writer, c.epoch, b.ID)
 }
 
 // acked completes batch b: it sends what waits for a slot, then wakes the
@@ -223,15 +275,28 @@ func (c *Committer) sendReady() error {
 		if !ok {
 			return nil
 		}
-		data := b.Data()
 		b.SentAt = time.Now()
-		fut, err := c.st.AppendAsync(data, b.ExpectLast)
-		if err != nil {
-			return fmt.Errorf("cannot append to the log: %w", err)
+		if err := c.send(b); err != nil {
+			return err
 		}
-		c.Stats.Appends.Add(1)
-		c.Stats.Bytes.Add(int64(len(data)))
-		c.sent <- sentBatch{b, fut, c.epoch}
+	}
+}
+
+// send makes one attempt at appending b; with mu held.
+func (c *Committer) send(b *Batch) error {
+	data := b.Data()
+	b.Attempt++
+	fut, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b))
+	if err != nil {
+		return fmt.Errorf("cannot append to the log: %w", err)
+	}
+	c.Stats.Appends.Add(1)
+	c.Stats.Bytes.Add(int64(len(data)))
+	select {
+	case c.sent <- sentBatch{b, fut, c.epoch, b.Attempt}:
+		return nil
+	default:
+		return errors.New("too many appends outstanding")
 	}
 }
 

@@ -22,9 +22,12 @@ type Batch struct {
 	acked  bool
 	ackSeq uint64
 
-	// SentAt is when the append was sent, for the commit timeout and
-	// append latency.
+	// SentAt is when the append was first sent, for the commit timeout
+	// and append latency.
 	SentAt time.Time
+	// Attempt counts the times the batch was sent; an outcome of an
+	// earlier attempt is ignored.
+	Attempt int
 
 	done chan struct{}
 	err  error
@@ -172,6 +175,9 @@ func Finish(done []*Batch) {
 		close(b.done)
 	}
 }
+
+// Inflight returns the batches in flight, oldest first.
+func (p *Pipeline) Inflight() []*Batch { return append([]*Batch(nil), p.inflight...) }
 
 // Oldest returns the oldest batch in flight, if any.
 func (p *Pipeline) Oldest() *Batch {

@@ -36,7 +36,10 @@ func StreamName(shard int) string { return "MNEMO_SHARD_" + strconv.Itoa(shard) 
 // OpenStream connects a shard's log over nc, creating the stream with the
 // given replica count if it does not exist yet.
 func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Stream, error) {
-	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256))
+	// An append that gets no acknowledgement within attemptTimeout is
+	// sent again (the connection or the stream leader may have gone).
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256),
+		jetstream.WithPublishAsyncTimeout(attemptTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("cannot use JetStream: %w", err)
 	}
@@ -93,11 +96,25 @@ func (st *Stream) LastSeq(ctx context.Context) (uint64, error) {
 	return info.State.LastSeq, nil
 }
 
+// attemptTimeout bounds one attempt of an append; the commit timeout
+// bounds them all.
+const attemptTimeout = 2 * time.Second
+
 // AppendAsync starts an append that must follow sequence expectLast (the
-// fence) and returns its future.
-func (st *Stream) AppendAsync(data []byte, expectLast uint64) (jetstream.PubAckFuture, error) {
-	msg := &nats.Msg{Subject: st.subject, Data: data}
+// fence), identified by id, and returns its future.
+func (st *Stream) AppendAsync(data []byte, expectLast uint64, id string) (jetstream.PubAckFuture, error) {
+	msg := &nats.Msg{Subject: st.subject, Data: data, Header: nats.Header{}}
+	msg.Header.Set(jetstream.MsgIDHeader, id)
 	return st.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequence(expectLast), jetstream.WithExpectStream(st.name))
+}
+
+// EntryID returns the append id of the entry at seq, "" if it has none.
+func (st *Stream) EntryID(ctx context.Context, seq uint64) (string, error) {
+	msg, err := st.s.GetMsg(ctx, seq)
+	if err != nil {
+		return "", err
+	}
+	return msg.Header.Get(jetstream.MsgIDHeader), nil
 }
 
 // Replay calls fn for every entry after sequence from up to the stream's
