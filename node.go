@@ -31,6 +31,10 @@ type roleFlag struct {
 	name, arg, help, def string
 }
 
+var localFlags = []roleFlag{
+	{"in-memory", "yes|no", "run without the transactional log: writes are acknowledged at once and lost when the process ends, as with redis-server's persistence off (for caches and benchmarks)", "no"},
+}
+
 var nodeFlags = []roleFlag{
 	{"log", "URLS", "the transactional log: nats://host:port of the log servers, comma-separated (required)", ""},
 	{"shard", "N", "the shard this node serves", "0"},
@@ -41,7 +45,7 @@ func runLocal(args []string, stdout, stderr io.Writer) int {
 	return serveEngine("local", "Runs the embedded default: a Redis-compatible endpoint on 127.0.0.1 with its\n"+
 		"own transactional log (NATS JetStream, one replica, fsync on every append) kept\n"+
 		"in DIR/mnemo-log, in the foreground until SIGINT or SIGTERM. Every write is\n"+
-		"acknowledged only after the log has committed it.", nil, args, stdout, stderr)
+		"acknowledged only after the log has committed it.", localFlags, args, stdout, stderr)
 }
 
 func runNode(args []string, stdout, stderr io.Writer) int {
@@ -167,58 +171,22 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	}
 	defer ln.Close()
 
-	// The log: embedded for local, external for a node.
-	var nc *nats.Conn
-	shard, replicas := 0, 1
-	if name == "local" {
-		dir := filepath.Join(cfg.String("dir"), "mnemo-log")
-		ls, err := txlog.StartServer(txlog.ServerConfig{Name: "local", Dir: dir, SyncAlways: true, Log: log})
-		if err != nil {
-			return fail("cannot start the log: %v", err)
-		}
-		defer ls.Shutdown()
-		if nc, err = ls.Connect("mnemo-local"); err != nil {
-			return fail("cannot connect to the log: %v", err)
-		}
-	} else {
-		if vals["log"] == "" {
-			fmt.Fprintf(stderr, "mnemo %s: --log is required: a data node is durable on a log (see mnemo log)\n", name)
-			return 2
-		}
-		if shard, err = strconv.Atoi(vals["shard"]); err != nil || shard < 0 {
-			fmt.Fprintf(stderr, "mnemo %s: --shard must be a shard number\n", name)
-			return 2
-		}
-		if replicas, err = strconv.Atoi(vals["log-replicas"]); err != nil || replicas < 1 || replicas > 5 {
-			fmt.Fprintf(stderr, "mnemo %s: --log-replicas must be 1 to 5\n", name)
-			return 2
-		}
-		if nc, err = txlog.Dial(vals["log"], "mnemo-node"); err != nil {
-			return fail("%v", err)
-		}
-	}
-	defer nc.Close()
-	openCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	st, err := txlog.OpenStream(openCtx, nc, shard, replicas)
-	cancel()
-	if err != nil {
-		return fail("%v", err)
-	}
-
-	// The node's ID names it in the cluster; it must survive restarts.
-	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
-	if err != nil {
-		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
+	inMemory := vals["in-memory"] == "yes"
+	if v := vals["in-memory"]; v != "" && v != "yes" && v != "no" {
+		fmt.Fprintf(stderr, "mnemo %s: --in-memory takes yes or no\n", name)
+		return 2
 	}
 	e := command.New(cfg)
-	started := time.Now()
-	if err := e.AttachLog(ctx, st, command.LogOptions{
-		MaxInflight:   int(cfg.Int("log-max-inflight")),
-		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
-	}); err != nil {
-		return fail("%v", err)
+	if !inMemory {
+		closeLog, code := attachLog(ctx, name, vals, cfg, e, log, stderr)
+		if code != 0 {
+			return code
+		}
+		// Runs after the engine has stopped (defers run in reverse).
+		defer closeLog()
+	} else {
+		log.Warn("Running in memory: writes are not durable and are lost when the process ends")
 	}
-	log.Info("Rebuilt state from the log", "node", nodeID, "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	e.Start()
 	defer e.Stop()
 	srv := server.New(e, log)
@@ -239,4 +207,75 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		}
 		return 0
 	}
+}
+
+// attachLog connects the engine to its transactional log (embedded for
+// local, external for a node) and rebuilds its state from it. It returns
+// a function that closes the log connection (and the embedded server),
+// and a process exit code, 0 on success.
+func attachLog(ctx context.Context, name string, vals map[string]string, cfg *config.Config, e *command.Engine, log *slog.Logger, stderr io.Writer) (func(), int) {
+	var closers []func()
+	closeAll := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	fail := func(format string, a ...any) (func(), int) {
+		closeAll()
+		fmt.Fprintf(stderr, "mnemo %s: %s\n", name, fmt.Sprintf(format, a...))
+		return nil, 1
+	}
+	usage := func(msg string) (func(), int) {
+		closeAll()
+		fmt.Fprintf(stderr, "mnemo %s: %s\n", name, msg)
+		return nil, 2
+	}
+	var nc *nats.Conn
+	var err error
+	shard, replicas := 0, 1
+	if name == "local" {
+		dir := filepath.Join(cfg.String("dir"), "mnemo-log")
+		ls, err := txlog.StartServer(txlog.ServerConfig{Name: "local", Dir: dir, SyncAlways: true, Log: log})
+		if err != nil {
+			return fail("cannot start the log: %v", err)
+		}
+		closers = append(closers, ls.Shutdown)
+		if nc, err = ls.Connect("mnemo-local"); err != nil {
+			return fail("cannot connect to the log: %v", err)
+		}
+	} else {
+		if vals["log"] == "" {
+			return usage("--log is required: a data node is durable on a log (see mnemo log)")
+		}
+		if shard, err = strconv.Atoi(vals["shard"]); err != nil || shard < 0 {
+			return usage("--shard must be a shard number")
+		}
+		if replicas, err = strconv.Atoi(vals["log-replicas"]); err != nil || replicas < 1 || replicas > 5 {
+			return usage("--log-replicas must be 1 to 5")
+		}
+		if nc, err = txlog.Dial(vals["log"], "mnemo-node"); err != nil {
+			return fail("%v", err)
+		}
+	}
+	closers = append(closers, nc.Close)
+	openCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	st, err := txlog.OpenStream(openCtx, nc, shard, replicas)
+	cancel()
+	if err != nil {
+		return fail("%v", err)
+	}
+	// The node's ID names it in the cluster; it must survive restarts.
+	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
+	if err != nil {
+		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
+	}
+	started := time.Now()
+	if err := e.AttachLog(ctx, st, command.LogOptions{
+		MaxInflight:   int(cfg.Int("log-max-inflight")),
+		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
+	}); err != nil {
+		return fail("%v", err)
+	}
+	log.Info("Rebuilt state from the log", "node", nodeID, "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
+	return closeAll, 0
 }

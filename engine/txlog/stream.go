@@ -91,54 +91,23 @@ func (st *Stream) AppendAsync(data []byte, expectLast uint64) (jetstream.PubAckF
 
 // Replay calls fn for every entry after sequence from up to the stream's
 // last sequence when Replay starts, in order, and returns that last
-// sequence.
+// sequence. Entries are read one by one with JetStream's direct get, each
+// bounded by a timeout, so a log that stops answering fails the replay
+// instead of hanging it.
 func (st *Stream) Replay(ctx context.Context, from uint64, fn func(seq uint64, data []byte) error) (uint64, error) {
 	last, err := st.LastSeq(ctx)
 	if err != nil {
 		return 0, err
 	}
-	if last <= from {
-		return from, nil
-	}
-	cons, err := st.s.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   from + 1,
-	})
-	if err != nil {
-		return 0, fmt.Errorf("cannot read the log: %w", err)
-	}
-	next := from + 1
-	for next <= last {
-		batch, err := cons.Fetch(512, jetstream.FetchMaxWait(5*time.Second))
+	for seq := from + 1; seq <= last; seq++ {
+		gctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		msg, err := st.s.GetMsg(gctx, seq)
+		cancel()
 		if err != nil {
-			return 0, fmt.Errorf("cannot read the log at %d: %w", next, err)
+			return 0, fmt.Errorf("cannot read log entry %d: %w", seq, err)
 		}
-		got := 0
-		for msg := range batch.Messages() {
-			got++
-			meta, err := msg.Metadata()
-			if err != nil {
-				return 0, fmt.Errorf("log entry without metadata: %w", err)
-			}
-			seq := meta.Sequence.Stream
-			if seq != next {
-				return 0, fmt.Errorf("log replay out of order: got %d, want %d", seq, next)
-			}
-			if err := fn(seq, msg.Data()); err != nil {
-				return 0, fmt.Errorf("log entry %d: %w", seq, err)
-			}
-			next++
-			if next > last {
-				break
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return 0, fmt.Errorf("cannot read the log at %d: %w", next, err)
-		}
-		if got == 0 {
-			if err := ctx.Err(); err != nil {
-				return 0, err
-			}
+		if err := fn(seq, msg.Data); err != nil {
+			return 0, fmt.Errorf("log entry %d: %w", seq, err)
 		}
 	}
 	return last, nil
