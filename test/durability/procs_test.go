@@ -1,6 +1,7 @@
 package durability
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -24,12 +25,19 @@ func TestMain(m *testing.M) {
 }
 
 func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "mnemo-durability-")
-	if err != nil {
+	// Everything the tests write lives in one directory named after this
+	// process; t.TempDir goes there too. A run killed by -timeout cannot
+	// clean up after itself (its processes die with it, see proc.start),
+	// so each run removes what dead runs left.
+	base := os.TempDir()
+	removeDeadRuns(base)
+	dir := filepath.Join(base, fmt.Sprintf("mnemo-durability-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer os.RemoveAll(dir)
+	os.Setenv("TMPDIR", dir)
 	mnemoBin = filepath.Join(dir, "mnemo")
 	_, file, _, _ := runtime.Caller(0)
 	build := exec.Command("go", "build", "-o", mnemoBin, ".")
@@ -40,6 +48,21 @@ func runMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// removeDeadRuns removes the directories of earlier runs whose process
+// is gone.
+func removeDeadRuns(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "mnemo-durability-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "mnemo-durability-"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
 }
 
 // freePorts returns n distinct loopback ports that were free a moment ago.
@@ -170,6 +193,16 @@ func allStopped(pid int) bool {
 		}
 	}
 	return true
+}
+
+// pid returns the running process's ID.
+func (p *proc) pid() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return 0
+	}
+	return p.cmd.Process.Pid
 }
 
 // kill sends SIGKILL to the running process and waits until it is gone.

@@ -107,10 +107,12 @@ type workload struct {
 }
 
 type worker struct {
-	wl  *workload
-	id  int
-	c   *conn
-	ops []op
+	wl *workload
+	id int
+	c  *conn
+
+	mu  sync.Mutex
+	ops []op // guarded by mu
 }
 
 func startWorkload(addr, prefix string, n, maxOps int, timeout time.Duration) *workload {
@@ -130,11 +132,13 @@ func (wl *workload) stop() {
 	wl.wg.Wait()
 }
 
-// ops returns every write of every worker, by worker.
+// allOps returns every write of every worker so far, by worker.
 func (wl *workload) allOps() [][]op {
 	out := make([][]op, len(wl.workers))
 	for i, w := range wl.workers {
-		out[i] = w.ops
+		w.mu.Lock()
+		out[i] = w.ops[:len(w.ops):len(w.ops)]
+		w.mu.Unlock()
 	}
 	return out
 }
@@ -143,8 +147,8 @@ func (wl *workload) allOps() [][]op {
 // texts seen (first words up to the parenthesis).
 func (wl *workload) count() (n [3]int, errs map[string]int) {
 	errs = map[string]int{}
-	for _, w := range wl.workers {
-		for _, o := range w.ops {
+	for _, ops := range wl.allOps() {
+		for _, o := range ops {
 			n[o.out]++
 			if o.err != "" {
 				e := o.err
@@ -176,7 +180,9 @@ func (w *worker) run() {
 			w.c = c
 		}
 		o := w.do(opKind(n%int(numOpKinds)), n)
+		w.mu.Lock()
 		w.ops = append(w.ops, o)
+		w.mu.Unlock()
 		if o.out != acked {
 			// Do not spin while the node refuses writes.
 			time.Sleep(20 * time.Millisecond)
