@@ -167,13 +167,19 @@ func checkFinal(t *testing.T, lc *logCluster, wl *workload) {
 	report(t, "after a rebuild from the log", ck)
 }
 
-// TestNodeStartsWithItsLogCluster starts a node together with its three
-// log servers, as a deployment does: the node must come up once the log
-// cluster has elected its meta leader, not give up.
+// TestNodeStartsWithItsLogCluster starts a node while its log cluster is
+// still forming, as a deployment does (log servers start one after
+// another, nodes in parallel): one log server, the node, then the other
+// two. The node must come up once the log has a quorum, not give up.
 func TestNodeStartsWithItsLogCluster(t *testing.T) {
 	dir := t.TempDir()
 	ports := freePorts(t, 7)
-	_, clients := startLogCluster(t, dir, ports[:6])
+	var routes, clients []string
+	for i := range 3 {
+		routes = append(routes, "nats://127.0.0.1:"+strconv.Itoa(ports[3+i]))
+		clients = append(clients, "nats://127.0.0.1:"+strconv.Itoa(ports[i]))
+	}
+	startLog(t, dir, "log0", ports[0], ports[3], routes)
 	if err := os.MkdirAll(filepath.Join(dir, "node"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -181,6 +187,10 @@ func TestNodeStartsWithItsLogCluster(t *testing.T) {
 	node := startProc(t, dir, "node", "node", "--log", strings.Join(clients, ","), "--log-replicas", "3",
 		"--port", strconv.Itoa(ports[6]), "--dir", filepath.Join(dir, "node"))
 	addr := "127.0.0.1:" + strconv.Itoa(ports[6])
+	time.Sleep(2 * time.Second)
+	startLog(t, dir, "log1", ports[1], ports[4], routes)
+	startLog(t, dir, "log2", ports[2], ports[5], routes)
+	quorum := time.Now()
 	// The node's own limit on opening the stream is 60 s: wait for it to
 	// answer or to give up, whichever comes first.
 	for {
@@ -189,13 +199,14 @@ func TestNodeStartsWithItsLogCluster(t *testing.T) {
 			v, err := c.do("SET", "k", "v")
 			c.close()
 			if err == nil && v.str == "OK" {
-				t.Logf("node took a write %v after it started with its log servers", time.Since(start).Round(time.Millisecond))
+				t.Logf("node took a write %v after it started, %v after the log could have a quorum",
+					time.Since(start).Round(time.Millisecond), time.Since(quorum).Round(time.Millisecond))
 				return
 			}
 		}
 		if node.exited() {
-			t.Fatalf("the node gave up %v after it started with its log servers: %s",
-				time.Since(start).Round(time.Millisecond), strings.TrimSpace(lastLine(node.output())))
+			t.Fatalf("the node gave up %v after it started (%v after the last log server started): %s",
+				time.Since(start).Round(time.Millisecond), time.Since(quorum).Round(time.Millisecond), lastLine(node.output()))
 		}
 		if time.Since(start) > 2*time.Minute {
 			t.Fatalf("the node neither answers nor exits 2 minutes after it started")

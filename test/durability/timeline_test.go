@@ -42,11 +42,7 @@ func (tl timeline) between(from, to time.Time) (n [3]int, errs map[string]int) {
 		}
 		n[o.out]++
 		if o.err != "" {
-			e := o.err
-			if i := strings.IndexByte(e, '('); i > 0 {
-				e = strings.TrimSpace(e[:i])
-			}
-			errs[e]++
+			errs[errKind(o.err)]++
 		}
 	}
 	return n, errs

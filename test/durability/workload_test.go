@@ -143,19 +143,15 @@ func (wl *workload) allOps() [][]op {
 	return out
 }
 
-// count returns how many writes had each outcome, and the distinct error
-// texts seen (first words up to the parenthesis).
+// count returns how many writes had each outcome, and how many failed
+// with each kind of error (see errKind).
 func (wl *workload) count() (n [3]int, errs map[string]int) {
 	errs = map[string]int{}
 	for _, ops := range wl.allOps() {
 		for _, o := range ops {
 			n[o.out]++
 			if o.err != "" {
-				e := o.err
-				if i := strings.IndexByte(e, '('); i > 0 {
-					e = e[:i]
-				}
-				errs[e]++
+				errs[errKind(o.err)]++
 			}
 		}
 	}
@@ -246,6 +242,22 @@ func (w *worker) do(kind opKind, n int) op {
 		o.reply = v.n
 	}
 	return o
+}
+
+// errKind shortens an error for counting: the engine's two durability
+// errors keep their reason, others stay as they are.
+func errKind(e string) string {
+	switch {
+	case strings.HasPrefix(e, errTextLogDown):
+		return "CLUSTERDOWN log unavailable, write refused"
+	case strings.HasPrefix(e, errTextNotCommitted):
+		reason := ""
+		if i, j := strings.IndexByte(e, '('), strings.IndexByte(e, ')'); i > 0 && j > i {
+			reason = " " + e[i:j+1]
+		}
+		return "CLUSTERDOWN not committed" + reason
+	}
+	return e
 }
 
 // ioError names an I/O error without its addresses, so that errors can
