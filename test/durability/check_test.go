@@ -148,15 +148,7 @@ func (ck *checker) problem(format string, a ...any) {
 	ck.problems = append(ck.problems, fmt.Sprintf(format, a...))
 }
 
-// allow marks keys written outside the workloads (by the test itself).
-func (ck *checker) allow(keys ...string) {
-	for _, k := range keys {
-		ck.sent[k] = true
-	}
-}
-
-// neverSent reports keys in the database that no workload and no test
-// step wrote. Call it after check for every workload.
+// neverSent reports keys in the database that no workload wrote. Call it after check for every workload.
 func (ck *checker) neverSent() {
 	for k := range ck.db {
 		if !ck.sent[k] {
