@@ -31,8 +31,12 @@ func TestLogClusterLoss(t *testing.T) {
 	// One gone: the follower the node talks to. The stream keeps its
 	// leader and a quorum; the node must reconnect and go on.
 	mon.mark(t, "killing log%d, a follower of the stream and the node's connection (log%d leads)", conn, leader)
+	failures := logFailures(t, lc.addr)
+	// The time is taken before the kill: kill returns once the process
+	// is reaped, and the node may have reacted by then.
+	kill1 := time.Now()
 	lc.logs[conn].kill()
-	requireRideThrough(t, wl, time.Now(), "one log server (a follower, the node's connection) killed")
+	requireRideThrough(t, lc.addr, wl, kill1, failures, "one log server (a follower, the node's connection) killed")
 	t.Logf("the node is now connected to log%d", connectedLog(lc.node.pid(), lc.ports))
 	rd.phase(t, "one log server killed")
 
@@ -42,8 +46,8 @@ func TestLogClusterLoss(t *testing.T) {
 		leader = leaderIndex(t, l)
 	}
 	mon.mark(t, "killing log%d, the stream's leader", leader)
-	lc.logs[leader].kill()
 	kill2 := time.Now()
+	lc.logs[leader].kill()
 	failed := waitFailure(t, wl, kill2, commitTimeout+30*time.Second)
 	t.Logf("killed log%d as well: first write failure %v after the kill (commit timeout %v): %s",
 		leader, failed.end.Sub(kill2).Round(time.Millisecond), commitTimeout, failed.err)
@@ -106,8 +110,10 @@ func TestLogLeaderLoss(t *testing.T) {
 	defer rd.stop()
 
 	mon.mark(t, "killing log%d, the stream's leader (the node talks to log%d)", leader, conn)
+	failures := logFailures(t, lc.addr)
+	kill := time.Now()
 	lc.logs[leader].kill()
-	requireRideThrough(t, wl, time.Now(), "the stream's leader killed")
+	requireRideThrough(t, lc.addr, wl, kill, failures, "the stream's leader killed")
 	if l, err := streamLeader(lc.clients[conn] + "," + lc.clients[3-conn-leader]); err == nil {
 		t.Logf("the stream's new leader is %s", l)
 	}
@@ -121,8 +127,11 @@ func TestLogLeaderLoss(t *testing.T) {
 
 // requireRideThrough waits until a write sent after kill is acknowledged,
 // lets the load go on two seconds more, and fails the test if any write
-// answered since kill failed: the log still has a quorum.
-func requireRideThrough(t *testing.T, wl *workload, kill time.Time, what string) {
+// answered since kill failed, or if the node's commit pipeline failed
+// (INFO log_failures rose from failures): the log still has a quorum, so
+// the node has no reason to throw its state away and rebuild, which
+// refuses writes and stalls reads even when no write happened to fail.
+func requireRideThrough(t *testing.T, addr string, wl *workload, kill time.Time, failures int, what string) {
 	t.Helper()
 	resumed := waitAcked(t, wl, kill, time.Minute, what)
 	time.Sleep(2 * time.Second)
@@ -134,6 +143,27 @@ func requireRideThrough(t *testing.T, wl *workload, kill time.Time, what string)
 	if n[refused]+n[unknown] > 0 {
 		t.Errorf("%s: the log keeps a quorum, yet %d writes failed: %v", what, n[refused]+n[unknown], errs)
 	}
+	if now := logFailures(t, addr); now != failures {
+		t.Errorf("%s: the log keeps a quorum, yet the node's commit pipeline failed %d times (INFO log_failures %d -> %d) and the node rebuilt its state",
+			what, now-failures, failures, now)
+	}
+}
+
+// logFailures returns INFO log's log_failures: how often the node's
+// commit pipeline failed.
+func logFailures(t *testing.T, addr string) int {
+	t.Helper()
+	c := mustDial(t, addr)
+	defer c.close()
+	v, err := infoField(c, "log", "log_failures")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatalf("INFO log: log_failures:%s", v)
+	}
+	return n
 }
 
 // checkFinal checks every write of the workload on the node, then again
@@ -149,8 +179,8 @@ func checkFinal(t *testing.T, lc *logCluster, wl *workload) {
 	ck.neverSent()
 	report(t, "on the node", ck)
 
-	lc.node.kill()
 	killed := time.Now()
+	lc.node.kill()
 	lc.node.start()
 	waitReady(t, lc.node, lc.addr, 2*time.Minute)
 	keys, took := lc.node.lastRebuild()

@@ -85,7 +85,7 @@ func checkCleanRead(t *testing.T, addr, when string) {
 	c := mustDial(t, addr)
 	defer c.close()
 	start := time.Now()
-	v, err := c.doTimeout(time.Second, "GET", "clean")
+	v, err := c.doTimeout(5*time.Second, "GET", "clean")
 	if err != nil || v.str != "c" {
 		t.Errorf("%s: GET clean = %v, %v: reads of clean keys must go on", when, v, err)
 		return

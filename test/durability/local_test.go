@@ -42,8 +42,8 @@ func TestCrashDurabilityLocal(t *testing.T) {
 		wl := startWorkload(addr, prefix, writers, maxOpsPerConn, 10*time.Second)
 		load := 500*time.Millisecond + time.Duration(rng.Int64N(int64(2500*time.Millisecond)))
 		time.Sleep(load)
-		p.kill()
 		killed := time.Now()
+		p.kill()
 		wl.stop()
 		n, errs := wl.count()
 		t.Logf("cycle %d: killed after %v of load: %d acknowledged, %d refused, %d unknown writes; errors %v",

@@ -22,8 +22,8 @@ func (wl *workload) snapshot() timeline {
 	return timeline{all}
 }
 
-// firstEnd returns the first write after t (by the time its reply came)
-// whose outcome is out and that was sent after t, if any.
+// firstEnd returns the first write sent after t whose outcome is out, by
+// the time its reply came, if any.
 func (tl timeline) firstEnd(after time.Time, out outcome) (op, bool) {
 	for _, o := range tl.ops {
 		if o.end.After(after) && !o.start.Before(after) && o.out == out {
@@ -62,8 +62,8 @@ func (tl timeline) longestAckGap(from, to time.Time) time.Duration {
 	return max(gap, to.Sub(prev))
 }
 
-// waitAcked waits until the workload has a write sent after t and
-// acknowledged, and returns when its reply came.
+// waitAcked waits until a write sent after t is acknowledged, and
+// returns when its reply came.
 func waitAcked(t *testing.T, wl *workload, after time.Time, limit time.Duration, what string) time.Time {
 	t.Helper()
 	for deadline := time.Now().Add(limit); ; {
@@ -79,8 +79,8 @@ func waitAcked(t *testing.T, wl *workload, after time.Time, limit time.Duration,
 	}
 }
 
-// waitFailure waits for the first write sent after t that did not
-// succeed with a reply (refused or unknown with an error reply).
+// waitFailure waits for the first write answered after t that did not
+// succeed (refused, or unknown), and returns it.
 func waitFailure(t *testing.T, wl *workload, after time.Time, limit time.Duration) op {
 	t.Helper()
 	for deadline := time.Now().Add(limit); ; {
@@ -110,8 +110,9 @@ func cleanKeys(wl *workload, n int) map[string]string {
 	return out
 }
 
-// logMonitor polls the node's INFO log and logs every change with the time since the monitor started: the story of
-// a test's failures and recoveries.
+// logMonitor polls the node's INFO log and logs every change, with the
+// time since the monitor started: the story of a test's failures and
+// recoveries.
 type logMonitor struct {
 	start time.Time
 	done  chan struct{}
@@ -179,15 +180,6 @@ func (m *logMonitor) stop() {
 	m.wg.Wait()
 }
 
-func (rd *cleanReader) stop() {
-	select {
-	case <-rd.done:
-	default:
-		close(rd.done)
-	}
-	rd.wg.Wait()
-}
-
 // cleanReader reads keys nothing writes any more, in a loop, from its own
 // connection, throughout a test: they must always answer with their
 // values, whatever the log's state. It records how long reads took.
@@ -251,4 +243,13 @@ func (rd *cleanReader) phase(t *testing.T, name string) {
 		t.Errorf("%s: %s: reads of clean keys must go on", name, p)
 	}
 	rd.reads, rd.slowest, rd.problems = 0, 0, nil
+}
+
+func (rd *cleanReader) stop() {
+	select {
+	case <-rd.done:
+	default:
+		close(rd.done)
+	}
+	rd.wg.Wait()
 }
