@@ -21,5 +21,6 @@
 // Durations (kill to first answer, rebuild, failure detection) are
 // measured and logged, never used as pass criteria.
 //
-// The package is tests only: nothing outside it imports it.
+// The package is tests only, and Linux only: it reads /proc and has the
+// kernel kill its processes if the test binary dies (Pdeathsig).
 package durability
