@@ -277,6 +277,7 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	if err := e.AttachLog(ctx, st, command.LogOptions{
 		MaxInflight:   int(cfg.Int("log-max-inflight")),
 		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
+		Log:           log,
 	}); err != nil {
 		return fail("%v", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -47,6 +48,9 @@ type LogOptions struct {
 	// CommitTimeout bounds how long a write waits for the log before it
 	// fails.
 	CommitTimeout time.Duration
+	// Log receives the durable path's events (failures, rebuilds); nil
+	// discards them.
+	Log *slog.Logger
 }
 
 // durable links the engine to its shard's log. The engine has none in
@@ -72,6 +76,7 @@ type durable struct {
 
 	replayClient *Client
 	rebuilds     atomic.Int64
+	log          *slog.Logger
 }
 
 type batchKeys struct {
@@ -112,7 +117,10 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 	if opts.CommitTimeout <= 0 {
 		opts.CommitTimeout = 5 * time.Second
 	}
-	d := &durable{st: st, keys: map[string]*txlog.Batch{}}
+	d := &durable{st: st, keys: map[string]*txlog.Batch{}, log: opts.Log}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
 	d.replayClient = &Client{W: newWriter(), pushW: newWriter(), Notify: make(chan struct{}, 1)}
 	e.mu.Lock()
 	e.log = d
@@ -188,6 +196,11 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 	e.mu.Lock()
 	d.lastErr = cause
 	e.mu.Unlock()
+	if ctx.Err() != nil {
+		return
+	}
+	d.log.Error("Transactional log failed: refusing writes until the node has rebuilt from the log", "error", cause)
+	started := time.Now()
 	for attempt := 0; ; attempt++ {
 		if ctx.Err() != nil {
 			return
@@ -196,10 +209,10 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Second):
+			case <-time.After(250 * time.Millisecond):
 			}
 		}
-		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
+		probe, cancel := context.WithTimeout(ctx, 2*time.Second)
 		_, err := d.st.LastSeq(probe)
 		cancel()
 		if err != nil {
@@ -218,8 +231,10 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 			d.down.Store(false)
 			d.rebuilds.Add(1)
 		}
+		keys := e.db.Len()
 		e.mu.Unlock()
 		if err == nil {
+			d.log.Info("Rebuilt state from the log; taking writes again", "keys", keys, "seq", last, "down", time.Since(started).Round(time.Millisecond))
 			return
 		}
 	}
@@ -433,11 +448,13 @@ func (c *Client) TakeMarks() []replyMark {
 func errReason(err error) string {
 	switch {
 	case errors.Is(err, txlog.ErrFenced):
-		return "another primary owns the log"
+		return "another writer appended to the log first"
 	case errors.Is(err, txlog.ErrCommitTimeout):
-		return "timed out"
+		return "the log did not answer in time"
+	case errors.Is(err, context.Canceled):
+		return "the node is shutting down"
 	default:
-		return "the log refused it"
+		return "the log failed: " + err.Error()
 	}
 }
 
