@@ -371,7 +371,7 @@ func clientTrackingInfoCmd(c *Ctx) {
 // clientHelpCmd is Redis 7.0's CLIENT HELP text, word for word, so tools
 // that show it see what they expect.
 func clientHelpCmd(c *Ctx) {
-	writeHelp(c, "CLIENT", []string{
+	replyHelp(c, "CLIENT", []string{
 		"CACHING (YES|NO)",
 		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
 		"GETREDIR",

@@ -17,7 +17,6 @@ const (
 	errHashIncrNaN    = "ERR increment would produce NaN or Infinity"
 	errHashRandRange  = "ERR value is out of range"
 	errHashRandLimits = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errHashScanCursor = "ERR invalid cursor"
 )
 
 func init() {
@@ -440,9 +439,9 @@ type hscanOpts struct {
 }
 
 func hscanCmd(c *Ctx) {
-	cursor, ok := parseHscanCursor(c.Args[2])
+	cursor, ok := parseScanCursor(c.Args[2])
 	if !ok {
-		c.Error(errHashScanCursor)
+		c.Error(errInvalidCursor)
 		return
 	}
 	h, ok := c.lookupHash(c.Key(1))
@@ -493,40 +492,4 @@ func hscanCmd(c *Ctx) {
 	c.W.Array(2)
 	c.W.BulkString(strconv.FormatUint(next, 10))
 	c.W.BulkStrings(out)
-}
-
-// parseHscanCursor parses a SCAN-family cursor with the rules of Redis's
-// parseScanCursorOrReply, which uses strtoul: optional sign (a negative
-// value wraps around), decimal digits, nothing after them, no leading
-// space, and an empty string is cursor 0.
-func parseHscanCursor(b []byte) (uint64, bool) {
-	if len(b) > 0 && isSpace(b[0]) {
-		return 0, false
-	}
-	neg := false
-	s := b
-	if len(s) > 0 && (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	if len(s) == 0 {
-		// strtoul parsed nothing and leaves the end pointer at the
-		// start: only the empty string is then accepted.
-		return 0, len(b) == 0
-	}
-	var v uint64
-	for _, ch := range s {
-		if ch < '0' || ch > '9' {
-			return 0, false
-		}
-		d := uint64(ch - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false // ERANGE
-		}
-		v = v*10 + d
-	}
-	if neg {
-		v = -v
-	}
-	return v, true
 }

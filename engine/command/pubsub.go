@@ -200,7 +200,7 @@ func pubsubNumpatCmd(c *Ctx) {
 }
 
 func pubsubHelpCmd(c *Ctx) {
-	writeHelp(c, "PUBSUB", []string{
+	replyHelp(c, "PUBSUB", []string{
 		"CHANNELS [<pattern>]",
 		"    Return the currently active channels matching a <pattern> (default: '*').",
 		"NUMPAT",
@@ -213,17 +213,6 @@ func pubsubHelpCmd(c *Ctx) {
 		"SHARDNUMSUB [<shardchannel> ...]",
 		"    Return the number of subscribers for the specified shard level channel(s)",
 	})
-}
-
-// writeHelp writes a container command's HELP reply in Redis's format.
-func writeHelp(c *Ctx, name string, lines []string) {
-	c.W.Array(len(lines) + 3)
-	c.W.Status(name + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		c.W.Status(l)
-	}
-	c.W.Status("HELP")
-	c.W.Status("    Prints this help.")
 }
 
 func sortedKeys[V any](m map[string]V) []string {
