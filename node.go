@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -239,12 +241,17 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	shard, replicas := 0, 1
 	if name == "local" {
 		dir := filepath.Join(cfg.String("dir"), "mnemo-log")
-		ls, err := txlog.StartServer(txlog.ServerConfig{Name: "local", Dir: dir, SyncAlways: true, Log: log})
+		// The embedded log listens on a random loopback port (faster than
+		// an in-process connection), admitting only this node's token.
+		var token [16]byte
+		rand.Read(token[:])
+		ls, err := txlog.StartServer(txlog.ServerConfig{Name: "local", Dir: dir, SyncAlways: true, Log: log,
+			Listen: "127.0.0.1:-1", Token: hex.EncodeToString(token[:])})
 		if err != nil {
 			return fail("cannot start the log: %v", err)
 		}
 		closers = append(closers, ls.Shutdown)
-		if nc, err = ls.Connect("mnemo-local"); err != nil {
+		if nc, err = ls.DialLoopback("mnemo-local"); err != nil {
 			return fail("cannot connect to the log: %v", err)
 		}
 	} else {

@@ -32,23 +32,28 @@ type ServerConfig struct {
 	// it. A single server needs it for durability; a cluster acknowledges
 	// once a quorum holds an entry.
 	SyncAlways bool
+	// Token, if set, is required of every client (an embedded log that
+	// listens on loopback admits only its own node).
+	Token string
 	// Log receives the server's warnings and errors; nil discards them.
 	Log *slog.Logger
 }
 
 // Server is an embedded NATS server with JetStream: the log.
 type Server struct {
-	ns *server.Server
+	ns    *server.Server
+	token string
 }
 
 // StartServer starts an embedded log server and waits until it is ready.
 func StartServer(cfg ServerConfig) (*Server, error) {
 	opts := &server.Options{
-		ServerName: cfg.Name,
-		JetStream:  true,
-		StoreDir:   cfg.Dir,
-		SyncAlways: cfg.SyncAlways,
-		NoSigs:     true,
+		ServerName:    cfg.Name,
+		JetStream:     true,
+		StoreDir:      cfg.Dir,
+		SyncAlways:    cfg.SyncAlways,
+		NoSigs:        true,
+		Authorization: cfg.Token,
 		// An append carries a batch; MaxBatchBytes bounds it.
 		MaxPayload: MaxBatchBytes + 64<<10,
 		MaxPending: 4 * MaxBatchBytes,
@@ -93,7 +98,7 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 			return nil, fmt.Errorf("log server %s not ready after 60s", cfg.Name)
 		}
 	}
-	return &Server{ns: ns}, nil
+	return &Server{ns: ns, token: cfg.Token}, nil
 }
 
 // ClientURL returns the URL clients connect to (empty for in-process only).
@@ -126,6 +131,15 @@ func splitHostPort(hp string) (string, int, error) {
 // does not listen.
 func (s *Server) Connect(name string) (*nats.Conn, error) {
 	return nats.Connect("", nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1))
+}
+
+// DialLoopback connects to this server over its (loopback) listener with
+// its token. Measured on 2 cores, a loopback TCP connection carries
+// appends faster than the in-process one, whose synchronous pipe forces a
+// goroutine hand-off on every write.
+func (s *Server) DialLoopback(name string) (*nats.Conn, error) {
+	return nats.Connect(s.ClientURL(), nats.Name(name), nats.Token(s.token), nats.MaxReconnects(-1),
+		nats.ReconnectWait(50*time.Millisecond))
 }
 
 // Dial connects to a log server (or cluster) by URL(s), waiting up to
