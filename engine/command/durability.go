@@ -265,6 +265,16 @@ var (
 	bPERSIST   = []byte("PERSIST")
 	bHSET      = []byte("HSET")
 	bSREM      = []byte("SREM")
+	bLPOP      = []byte("LPOP")
+	bRPOP      = []byte("RPOP")
+	bLMOVE     = []byte("LMOVE")
+	bLMPOP     = []byte("LMPOP")
+	bLEFT      = []byte("LEFT")
+	bRIGHT     = []byte("RIGHT")
+	bCOUNT     = []byte("COUNT")
+	bOne       = []byte("1")
+	bZPOPMIN   = []byte("ZPOPMIN")
+	bZPOPMAX   = []byte("ZPOPMAX")
 )
 
 // fxInt formats an integer effect argument.

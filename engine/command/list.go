@@ -620,6 +620,8 @@ func lmpopServe(c *Ctx, a lmpopArgs) bool {
 			c.W.Bulk(listPop(l, a.left))
 		}
 		c.listPopped(key, l)
+		// LMPOP and a served BLMPOP are logged as the pop of this key.
+		c.Effect(bLMPOP, bOne, []byte(key), whereWord(a.left), bCOUNT, fxInt(n))
 		return true
 	}
 	return false

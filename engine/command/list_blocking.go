@@ -51,6 +51,12 @@ func bpopCmd(c *Ctx, left bool) {
 		c.W.BulkString(key)
 		c.W.Bulk(listPop(l, left))
 		c.listPopped(key, l)
+		// The log records the plain pop of the key that served.
+		if left {
+			c.Effect(bLPOP, []byte(key))
+		} else {
+			c.Effect(bRPOP, []byte(key))
+		}
 		return
 	}
 	keys := make([]string, 0, last-1)
@@ -85,7 +91,14 @@ func blmove(c *Ctx, from, to bool, at int) {
 	e := c.LookupWrite(src)
 	if e != nil {
 		if _, isList := e.Value.(*keyspace.List); isList {
+			// Logged as the plain move, if it moved anything.
+			before := c.E.dirty
 			lmove(c, src, dst, from, to)
+			if c.E.dirty != before {
+				c.Effect(bLMOVE, c.Args[1], c.Args[2], whereWord(from), whereWord(to))
+			} else {
+				c.NoEffect()
+			}
 			return
 		}
 		if !c.reprocessing {
@@ -115,4 +128,12 @@ func blmpopCmd(c *Ctx) {
 		return
 	}
 	c.Block(a.keys, deadline, replyListTimeout)
+}
+
+// whereWord is the LMOVE argument for a direction.
+func whereWord(left bool) []byte {
+	if left {
+		return bLEFT
+	}
+	return bRIGHT
 }

@@ -27,6 +27,13 @@ type zpopShape struct {
 // key's set z and writes them in the given shape.
 func zpop(c *Ctx, key string, z *keyspace.ZSet, high bool, count int64, shape zpopShape) {
 	n := min(count, int64(z.Len()))
+	// Whatever popped (ZPOP*, ZMPOP, or a blocking pop that was served),
+	// the log records the plain pop of this key and count.
+	word := bZPOPMIN
+	if high {
+		word = bZPOPMAX
+	}
+	c.Effect(word, []byte(key), fxInt(n))
 	switch {
 	case shape.emitKey && shape.nested:
 		c.W.Array(2)
