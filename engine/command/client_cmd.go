@@ -487,7 +487,7 @@ func appendClientInfo(b []byte, c *Ctx, cl *Client) []byte {
 	str("name", cl.name)
 	num("age", (now-cl.created.UnixMilli())/1000)
 	num("idle", (now-cl.lastInteraction.Load())/1000)
-	str("flags", clientFlags(cl))
+	str("flags", clientFlags(c.E, cl))
 	num("db", 0)
 	num("sub", int64(len(cl.channels)))
 	num("psub", int64(len(cl.patterns)))
@@ -515,7 +515,7 @@ func appendClientInfo(b []byte, c *Ctx, cl *Client) []byte {
 
 // clientFlags is the flags field of CLIENT LIST, with Redis's letters for
 // the states Mnemo has.
-func clientFlags(cl *Client) string {
+func clientFlags(e *Engine, cl *Client) string {
 	var f []byte
 	if cl.subscriptions() > 0 {
 		f = append(f, 'P')
@@ -531,6 +531,9 @@ func clientFlags(cl *Client) string {
 	}
 	if cl.CloseAfterReply {
 		f = append(f, 'c')
+	}
+	if e.isReadOnly(cl) {
+		f = append(f, 'r')
 	}
 	if cl.noEvict {
 		f = append(f, 'e')

@@ -110,3 +110,16 @@ func TestClientListLine(t *testing.T) {
 		t.Errorf("CLIENT LIST fields:\n got %s\nwant %s", strings.Join(names, " "), want)
 	}
 }
+
+func TestClientInfoShowsReadonly(t *testing.T) {
+	e := New(config.New())
+	cl := e.NewClient("127.0.0.1:1", "127.0.0.1:2", func() {})
+	run(e, cl, "READONLY")
+	if got := run(e, cl, "CLIENT", "INFO"); !strings.Contains(got, " flags=r ") {
+		t.Fatalf("CLIENT INFO after READONLY = %q, want flags=r", got)
+	}
+	run(e, cl, "READWRITE")
+	if got := run(e, cl, "CLIENT", "INFO"); !strings.Contains(got, " flags=N ") {
+		t.Fatalf("CLIENT INFO after READWRITE = %q, want flags=N", got)
+	}
+}
