@@ -183,6 +183,13 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return 2
 	}
 	e := command.New(cfg)
+	// The node's ID names it in the cluster; it must survive restarts.
+	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
+	if err != nil {
+		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
+	}
+	e.SetNodeID(nodeID)
+	log.Info("Node", "id", nodeID, "dir", cfg.String("dir"))
 	if !inMemory {
 		closeLog, code := attachLog(ctx, name, vals, cfg, e, log, stderr)
 		if code != 0 {
@@ -275,11 +282,6 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	if err != nil {
 		return fail("%v", err)
 	}
-	// The node's ID names it in the cluster; it must survive restarts.
-	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
-	if err != nil {
-		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
-	}
 	started := time.Now()
 	if err := e.AttachLog(ctx, st, command.LogOptions{
 		MaxInflight:   int(cfg.Int("log-max-inflight")),
@@ -288,6 +290,6 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	}); err != nil {
 		return fail("%v", err)
 	}
-	log.Info("Rebuilt state from the log", "node", nodeID, "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
+	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	return closeAll, 0
 }

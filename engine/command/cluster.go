@@ -68,6 +68,9 @@ func init() {
 // topoState is the engine's view of the cluster (Engine.topo).
 type topoState struct {
 	once sync.Once
+	// nodeID is the ID the process gave the node (SetNodeID); empty, the
+	// node takes a fresh one in memory.
+	nodeID string
 	// cur is the topology in force. It is read without the engine lock
 	// and replaced whole, never changed in place.
 	cur atomic.Pointer[cluster.Topology]
@@ -81,25 +84,28 @@ type topoState struct {
 }
 
 // topology returns the topology in force, building the single-node one
-// on first use: first use, not engine creation, so that engines which
-// never speak the cluster protocol (most tests) leave no node ID file
-// behind.
+// on first use.
 func (s *topoState) topology(cfg *config.Config) *cluster.Topology {
 	s.once.Do(func() {
 		if s.cur.Load() == nil {
-			s.cur.Store(singleNodeTopology(cfg))
+			s.cur.Store(singleNodeTopology(cfg, s.nodeID))
 		}
 	})
 	return s.cur.Load()
 }
 
-// singleNodeTopology is the topology of a node alone in its cluster: its
-// ID kept in the data directory when it can be, its bound address.
-func singleNodeTopology(cfg *config.Config) *cluster.Topology {
-	// An unwritable dir leaves a per-process ID, which is all a node
-	// without a data directory can have; nothing here can report the
-	// error, the node's startup logs it when it loads the ID first.
-	id, _ := cluster.LoadOrCreateNodeID(cfg.String("dir"))
+// SetNodeID gives the node the ID it keeps across restarts; the process
+// loads or creates it (cluster.LoadOrCreateNodeID) before the engine
+// serves. The engine itself never writes files: without an ID it takes a
+// fresh one for the process.
+func (e *Engine) SetNodeID(id string) { e.topo.nodeID = id }
+
+// singleNodeTopology is the topology of a node alone in its cluster: the
+// ID it was given (or a fresh one), its bound address.
+func singleNodeTopology(cfg *config.Config, id string) *cluster.Topology {
+	if id == "" {
+		id = cluster.NewNodeID()
+	}
 	return cluster.SingleNode(cluster.Node{
 		ID:   id,
 		IP:   announceIP(cfg.String("bind")),

@@ -2,7 +2,6 @@ package command
 
 import (
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,41 +98,43 @@ func TestClusterMyShardIDIsServed(t *testing.T) {
 	}
 }
 
-// The node ID is the node's identity for clients and tools: the same
-// after a restart when the data directory can keep it.
+// The node keeps its ID across restarts: the process loads it from the
+// data directory and gives it to the engine.
 func TestClusterNodeIDSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
-	e1, c1 := clusterTestEngine(t, dir, "127.0.0.1")
-	id := run(e1, c1, "CLUSTER", "MYID")
-	e2, c2 := clusterTestEngine(t, dir, "127.0.0.1")
-	if again := run(e2, c2, "CLUSTER", "MYID"); again != id {
-		t.Errorf("MYID after a restart = %q, want %q", again, id)
+	start := func() (*Engine, *Client, string) {
+		id, err := cluster.LoadOrCreateNodeID(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, c := clusterTestEngine(t, dir, "127.0.0.1")
+		e.SetNodeID(id)
+		return e, c, id
+	}
+	e1, c1, id := start()
+	if got := run(e1, c1, "CLUSTER", "MYID"); got != bulk(id) {
+		t.Fatalf("MYID = %q, want the loaded ID %q", got, id)
+	}
+	e2, c2, _ := start()
+	if again := run(e2, c2, "CLUSTER", "MYID"); again != bulk(id) {
+		t.Errorf("MYID after a restart = %q, want %q", again, bulk(id))
 	}
 	if again := run(e2, c2, "CLUSTER", "MYSHARDID"); again != run(e1, c1, "CLUSTER", "MYSHARDID") {
 		t.Errorf("MYSHARDID changed across a restart")
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, cluster.NodeIDFile)); err != nil || bulk(strings.TrimSpace(string(b))) != id {
-		t.Errorf("%s holds %q, %v; MYID is %q", cluster.NodeIDFile, b, err, id)
-	}
-
-	missing := filepath.Join(t.TempDir(), "missing")
-	e3, c3 := clusterTestEngine(t, missing, "127.0.0.1")
-	if got := run(e3, c3, "CLUSTER", "MYID"); len(got) != len(id) || got == id {
-		t.Errorf("MYID without a data directory = %q, want a fresh ID", got)
-	}
-	if _, err := os.Stat(missing); !os.IsNotExist(err) {
-		t.Errorf("a missing data directory was created: %v", err)
-	}
 }
 
-// Engines that never speak the cluster protocol leave no file behind.
-func TestClusterNodeIDOnlyOnUse(t *testing.T) {
+// An engine never writes files: without an ID from its process it takes a
+// fresh one, and its data directory stays as it was.
+func TestEngineWritesNoNodeIDFile(t *testing.T) {
 	dir := t.TempDir()
 	e, c := clusterTestEngine(t, dir, "127.0.0.1")
-	run(e, c, "SET", "k", "v")
-	run(e, c, "CLUSTER", "KEYSLOT", "k")
+	id := run(e, c, "CLUSTER", "MYID")
+	if len(id) != len("$40\r\n")+40+2 {
+		t.Errorf("MYID = %q, want 40 hex characters", id)
+	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("dir holds %v before any topology command", entries)
+		t.Errorf("dir holds %v after topology commands", entries)
 	}
 }
 
