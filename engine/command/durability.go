@@ -121,7 +121,7 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
-	d.replayClient = &Client{W: newWriter(), pushW: newWriter(), Notify: make(chan struct{}, 1)}
+	d.replayClient = newReplayClient()
 	e.mu.Lock()
 	e.log = d
 	last, err := e.replay(ctx, 0)
@@ -218,26 +218,67 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 		if err != nil {
 			continue
 		}
-		e.mu.Lock()
-		e.db.Flush()
-		d.keys = map[string]*txlog.Batch{}
-		d.pending = nil
-		d.latest = nil
+		// Replay into a shadow engine, without the lock: reads of clean
+		// keys go on meanwhile (writes are refused, so nothing can be
+		// missed), and a replay that fails leaves the keyspace as it was.
+		shadow := New(e.cfg)
+		shadow.log = &durable{st: d.st, log: d.log, replayClient: newReplayClient()}
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		last, err := e.replay(rctx, 0)
+		last, err := shadow.replay(rctx, 0)
 		cancel()
-		if err == nil {
-			d.com.Reset(last)
-			d.down.Store(false)
-			d.rebuilds.Add(1)
+		if err != nil {
+			d.log.Warn("Cannot rebuild from the log yet", "error", err)
+			continue
 		}
+		e.mu.Lock()
+		e.swapKeyspace(shadow)
+		d.com.Reset(last)
+		d.down.Store(false)
+		d.rebuilds.Add(1)
 		keys := e.db.Len()
 		e.mu.Unlock()
-		if err == nil {
-			d.log.Info("Rebuilt state from the log; taking writes again", "keys", keys, "seq", last, "down", time.Since(started).Round(time.Millisecond))
-			return
+		d.log.Info("Rebuilt state from the log; taking writes again", "keys", keys, "seq", last, "down", time.Since(started).Round(time.Millisecond))
+		e.serveAfterRebuild()
+		return
+	}
+}
+
+// swapKeyspace puts the keyspace rebuilt in shadow in place of the node's
+// own; with the lock. Every watched key may have changed, and keys that
+// blocked clients wait for may now hold data.
+func (e *Engine) swapKeyspace(shadow *Engine) {
+	d := e.log
+	expired := e.db.Expired
+	e.db = shadow.db
+	e.db.Expired = expired
+	e.db.OnExpire = e.keyExpired
+	d.keys = map[string]*txlog.Batch{}
+	d.pending = nil
+	d.latest = nil
+	for _, ws := range e.watchers {
+		for c := range ws {
+			c.dirtyCAS = true
 		}
 	}
+	for key := range e.blockedOn {
+		if !e.readySet[key] {
+			e.readySet[key] = true
+			e.readyKeys = append(e.readyKeys, key)
+		}
+	}
+}
+
+// serveAfterRebuild serves clients whose keys received data in a rebuild.
+func (e *Engine) serveAfterRebuild() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.serveBlocked()
+	e.commitGroup()
+}
+
+// newReplayClient returns the client effects read from the log run as.
+func newReplayClient() *Client {
+	return &Client{W: newWriter(), pushW: newWriter(), Notify: make(chan struct{}, 1)}
 }
 
 // Effect records an effect of the running command in place of the command
