@@ -449,9 +449,7 @@ func hscanCmd(c *Ctx) {
 		return
 	}
 	if h == nil {
-		c.W.Array(2)
-		c.W.BulkString("0")
-		c.W.Array(0)
+		replyEmptyScan(c)
 		return
 	}
 	o := hscanOpts{count: 10}

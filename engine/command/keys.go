@@ -488,3 +488,11 @@ func randomkeyCmd(c *Ctx) {
 }
 
 func dbsizeCmd(c *Ctx) { c.W.Int(int64(c.DB.Len())) }
+
+// replyEmptyScan answers a SCAN-family command on a missing key: cursor 0
+// and no elements.
+func replyEmptyScan(c *Ctx) {
+	c.W.Array(2)
+	c.W.BulkString("0")
+	c.W.Array(0)
+}

@@ -546,9 +546,7 @@ func sscanCmd(c *Ctx) {
 	}
 	if s == nil {
 		// Redis answers a missing key before looking at the options.
-		c.W.Array(2)
-		c.W.BulkString("0")
-		c.W.Array(0)
+		replyEmptyScan(c)
 		return
 	}
 	o := sscanOpts{count: 10}

@@ -132,9 +132,7 @@ func zscanCmd(c *Ctx) {
 		return
 	}
 	if z == nil {
-		c.W.Array(2)
-		c.W.BulkString("0")
-		c.W.Array(0)
+		replyEmptyScan(c)
 		return
 	}
 	count := int64(10)
