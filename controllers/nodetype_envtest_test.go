@@ -3,6 +3,7 @@ package controllers_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,6 +52,11 @@ func TestNodeTypeFromConfigMap(t *testing.T) {
 		}
 		return nil
 	})
+	// Without a kubelet the StatefulSet controller replaces the pod at
+	// once; a finalizer holds the old pod (terminating, still listed) so
+	// the rollout is observably in progress until the test lets it go.
+	const hold = "test.mnemo.dev/hold"
+	update(t, ns, "tiny-shard-0-0", &corev1.Pod{}, func(o client.Object) { o.SetFinalizers(append(o.GetFinalizers(), hold)) })
 	update(t, ns, "tiny", &mnemov1.Cluster{}, func(o client.Object) { o.(*mnemov1.Cluster).Spec.NodeType = "db.t4g.small" })
 	eventually(t, "node-type rollout reported", func() error {
 		var c mnemov1.Cluster
@@ -58,8 +64,22 @@ func TestNodeTypeFromConfigMap(t *testing.T) {
 			return err
 		}
 		p := c.Status.PendingUpdates
-		if p == nil || p.NodeTypeRollout == nil || p.NodeTypeRollout.From != "db.dev.micro" || p.NodeTypeRollout.To != "db.t4g.small" || p.NodeTypeRollout.TotalNodes != 1 {
+		if p == nil || p.NodeTypeRollout == nil || p.NodeTypeRollout.From != "db.dev.micro" || p.NodeTypeRollout.To != "db.t4g.small" ||
+			p.NodeTypeRollout.TotalNodes != 1 || p.NodeTypeRollout.UpdatedNodes != 0 {
 			return fmt.Errorf("pending updates %+v", p)
+		}
+		return nil
+	})
+	update(t, ns, "tiny-shard-0-0", &corev1.Pod{}, func(o client.Object) {
+		o.SetFinalizers(slices.DeleteFunc(o.GetFinalizers(), func(f string) bool { return f == hold }))
+	})
+	eventually(t, "node-type rollout finished", func() error {
+		var c mnemov1.Cluster
+		if err := get(ns, "tiny", &c); err != nil {
+			return err
+		}
+		if p := c.Status.PendingUpdates; p != nil {
+			return fmt.Errorf("pending updates %+v", p.NodeTypeRollout)
 		}
 		return nil
 	})
