@@ -45,7 +45,9 @@ func VerifyPayload(p []byte) error {
 // Restore decodes a payload VerifyPayload accepted. Like Redis, it
 // ignores bytes left over between the value and the footer.
 func Restore(p []byte, l keyspace.Limits) (keyspace.Value, error) {
-	r := bytes.NewReader(p[:len(p)-10])
+	// Redis reads the value from the whole payload, footer included: a
+	// string whose length runs into the footer takes its bytes.
+	r := bytes.NewReader(p)
 	d := NewDecoder(r, l)
 	typ, err := d.ReadType()
 	if err != nil {
