@@ -517,9 +517,16 @@ func (e *Engine) sendInvalidation(cl *Client, ct *clientTracking, keys []string,
 			w = nil
 		}
 	}
+	proto := cl.Proto()
 	body := func(w *resp.Writer) {
 		if null {
-			w.Null()
+			// Redis writes the null of the tracking client's protocol,
+			// whatever the target speaks.
+			if proto > 2 {
+				w.Raw([]byte("_\r\n"))
+			} else {
+				w.Raw([]byte("$-1\r\n"))
+			}
 			return
 		}
 		w.Array(len(keys))
