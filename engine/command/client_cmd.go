@@ -43,8 +43,6 @@ func init() {
 	register("client|no-evict", clientNoEvictCmd)
 	register("client|reply", clientReplyCmd)
 	register("client|unblock", clientUnblockCmd)
-	register("client|getredir", clientGetRedirCmd)
-	register("client|trackinginfo", clientTrackingInfoCmd)
 	register("client|help", clientHelpCmd)
 }
 
@@ -351,23 +349,6 @@ func clientUnblockCmd(c *Ctx) {
 	c.W.Int(1)
 }
 
-// clientGetRedirCmd answers -1: tracking (client-side caching) is never
-// on, so no client is redirected to.
-func clientGetRedirCmd(c *Ctx) { c.W.Int(-1) }
-
-// clientTrackingInfoCmd reports tracking as off, which it always is until
-// client-side caching is implemented.
-func clientTrackingInfoCmd(c *Ctx) {
-	c.W.Map(3)
-	c.W.BulkString("flags")
-	c.W.Set(1)
-	c.W.BulkString("off")
-	c.W.BulkString("redirect")
-	c.W.Int(-1)
-	c.W.BulkString("prefixes")
-	c.W.Array(0)
-}
-
 // clientHelpCmd is Redis 7.0's CLIENT HELP text, word for word, so tools
 // that show it see what they expect.
 func clientHelpCmd(c *Ctx) {
@@ -506,7 +487,7 @@ func appendClientInfo(b []byte, c *Ctx, cl *Client) []byte {
 	str("events", "r")
 	str("cmd", cmd)
 	str("user", defaultUser)
-	num("redir", -1)
+	num("redir", c.E.trackingRedir(cl))
 	num("resp", int64(cl.Proto()))
 	str("lib-name", cl.libName)
 	str("lib-ver", cl.libVer)
@@ -526,6 +507,7 @@ func clientFlags(e *Engine, cl *Client) string {
 	if cl.block != nil {
 		f = append(f, 'b')
 	}
+	f = append(f, e.trackingFlags(cl)...)
 	if cl.dirtyCAS {
 		f = append(f, 'd')
 	}

@@ -158,6 +158,7 @@ func flushCmd(c *Ctx) {
 		}
 	}
 	e.dirty += int64(e.db.Len())
+	e.trackingFlushAll()
 	e.db.Flush()
 	e.dirty++
 	c.W.OK()

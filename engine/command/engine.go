@@ -34,6 +34,8 @@ type Engine struct {
 
 	pubsub pubsub // guarded by mu
 
+	tracking *trackingState // guarded by mu; nil until a client tracks (tracking.go)
+
 	topo topoState // the cluster topology and READONLY clients; cluster.go
 
 	stats stats // guarded by mu
@@ -144,6 +146,9 @@ func (e *Engine) cron() {
 		}
 		e.mu.Lock()
 		e.activeExpire()
+		if e.tracking != nil {
+			e.trackingBroadcast(nil)
+		}
 		e.commitGroup()
 		e.mu.Unlock()
 		if nhz := e.cfg.Int("hz"); nhz != hz {
@@ -213,6 +218,7 @@ func (e *Engine) RemoveClient(c *Client) {
 	}
 	e.unwatchAll(c)
 	e.pubsub.unsubscribeAll(c)
+	e.trackingOff(c)
 	delete(e.clients, c.ID)
 }
 
@@ -229,9 +235,11 @@ func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	mark := c.W.Len()
+	e.trackingBeforeExecute(c)
 	e.dispatch(c, args, now, start)
 	e.serveBlocked()
 	e.applyReplyMode(c, mark)
+	e.trackingAfterExecute(c)
 	if e.log != nil {
 		e.fx.marks = append(e.fx.marks, pendingMark{c, mark, c.W.Len()})
 	}
@@ -375,6 +383,7 @@ func (e *Engine) call(c *Client, cmd *Command, args [][]byte, now, start time.Ti
 	mark := c.W.Len()
 	dirtyBefore := e.dirty
 	cmd.Handler(ctx)
+	e.trackRead(c, cmd, args)
 	e.collect(ctx, dirtyBefore)
 	dur := time.Since(start)
 	cmd.Calls++
@@ -432,6 +441,9 @@ func (e *Engine) keyExpired(key string) {
 // keyModified is the engine side of Ctx.Modified, also used for keys that
 // expire or are flushed.
 func (e *Engine) keyModified(key string) {
+	if e.tracking != nil {
+		e.trackingInvalidate(key)
+	}
 	// Most of the time nobody watches or waits: skip the lookups.
 	if len(e.watchers) > 0 && len(e.watchers[key]) > 0 {
 		e.touchWatchers(key)

@@ -19,7 +19,7 @@ import (
 type Hash struct {
 	buckets []*hashEntry // len is a power of two, at least minHashBuckets
 	shift   uint         // 64 - log2(len(buckets)): bucket of h is h>>shift
-	dense   []*hashEntry // every entry once, in no particular order
+	dense   []*hashEntry // every entry once; in insertion order while a listpack
 	bytes   int64        // sum of the lengths of fields and values
 	// hashtable is set once the hash has outgrown the listpack limits;
 	// like Redis's conversion it is never undone, so OBJECT ENCODING
@@ -159,11 +159,7 @@ func (h *Hash) Delete(field string) bool {
 	for e := *link; e != nil && e.h <= hv; e = *link {
 		if e.h == hv && e.field == field {
 			*link = e.next
-			last := h.dense[len(h.dense)-1]
-			h.dense[e.pos] = last
-			last.pos = e.pos
-			h.dense[len(h.dense)-1] = nil
-			h.dense = h.dense[:len(h.dense)-1]
+			h.unlinkDense(e.pos)
 			h.bytes -= int64(len(e.field) + len(e.value))
 			if len(h.buckets) > minHashBuckets && len(h.dense)*8 < len(h.buckets) {
 				h.resize(len(h.buckets) / 2)
@@ -173,6 +169,25 @@ func (h *Hash) Delete(field string) bool {
 		link = &e.next
 	}
 	return false
+}
+
+// unlinkDense removes the entry at position i of the dense slice. While
+// the hash is a listpack the others keep their order, as in Redis's
+// listpack, whose order HGETALL and DUMP show (O(n), as Redis's listpack
+// deletion is); afterwards the last entry fills the hole in O(1).
+func (h *Hash) unlinkDense(i int) {
+	last := len(h.dense) - 1
+	if h.hashtable {
+		h.dense[i] = h.dense[last]
+		h.dense[i].pos = i
+	} else {
+		copy(h.dense[i:], h.dense[i+1:])
+		for j := i; j < last; j++ {
+			h.dense[j].pos = j
+		}
+	}
+	h.dense[last] = nil
+	h.dense = h.dense[:last]
 }
 
 // resize rebuilds the table with n buckets (a power of two). Because
@@ -203,7 +218,8 @@ func (h *Hash) resize(n int) {
 	h.buckets, h.shift = nb, shift
 }
 
-// Each calls fn for every field until fn returns false.
+// Each calls fn for every field until fn returns false; while the hash
+// is a listpack, in Redis's listpack order (insertion order).
 func (h *Hash) Each(fn func(field, value string) bool) {
 	for _, e := range h.dense {
 		if !fn(e.field, e.value) {

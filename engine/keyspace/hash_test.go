@@ -265,3 +265,31 @@ func TestHashEach(t *testing.T) {
 		t.Fatalf("Each did not stop: %d calls", n)
 	}
 }
+
+// TestHashListpackOrder checks that a listpack hash keeps Redis's
+// listpack order (insertion order, updates in place) through deletions,
+// which HGETALL and DUMP show.
+func TestHashListpackOrder(t *testing.T) {
+	l := Limits{HashMaxListpackEntries: 128, HashMaxListpackValue: 64}
+	for _, tc := range []struct {
+		name string
+		ops  func(h *Hash)
+		want string
+	}{
+		{"inserts", func(h *Hash) {}, "a b c d"},
+		{"delete middle", func(h *Hash) { h.Delete("b") }, "a c d"},
+		{"delete first and re-add", func(h *Hash) { h.Delete("a"); h.Set("a", "2", l) }, "b c d a"},
+		{"update in place", func(h *Hash) { h.Set("b", "new", l) }, "a b c d"},
+	} {
+		h := NewHash()
+		for _, f := range []string{"a", "b", "c", "d"} {
+			h.Set(f, "v", l)
+		}
+		tc.ops(h)
+		var got []string
+		h.Each(func(f, _ string) bool { got = append(got, f); return true })
+		if s := strings.Join(got, " "); s != tc.want {
+			t.Errorf("%s: order %q, want %q", tc.name, s, tc.want)
+		}
+	}
+}
