@@ -148,7 +148,7 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 		if ro.LeaseTTL <= 0 {
 			ro.LeaseTTL = 2 * time.Second
 		}
-		r := &replState{opts: *ro, base: time.Now()}
+		r := &replState{opts: *ro, base: time.Now(), handoff: make(chan handoffReq)}
 		r.applied.Store(last)
 		r.tail.Store(last)
 		e.mu.Lock()

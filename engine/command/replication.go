@@ -88,6 +88,8 @@ type replState struct {
 	// failover is the handoff in progress, if any. Guarded by the engine
 	// lock.
 	failover *failoverState
+	// handoff carries FAILOVER's request to the election loop.
+	handoff chan handoffReq
 
 	// view is what INFO, ROLE and CLUSTER report; guarded by viewMu.
 	viewMu sync.Mutex
@@ -358,6 +360,9 @@ func (e *Engine) runElection(ctx context.Context) {
 			return
 		case u := <-updates:
 			observe(u, time.Now())
+		case req := <-r.handoff:
+			req.result <- e.handOver(ctx, el, req.target)
+			continue
 		case <-tick.C:
 		}
 		now := time.Now()
@@ -472,9 +477,7 @@ func (e *Engine) promote(ctx context.Context, el *txlog.Election, dec txlog.Deci
 	rev, err := r.opts.Control.ClaimLease(cctx, l, dec.Rev)
 	cancel()
 	if err != nil {
-		if !errors.Is(err, txlog.ErrLeaseLost) {
-			d.log.Warn("Cannot claim the lease", "error", err)
-		}
+		d.log.Info("Did not get the lease", "reason", dec.Reason, "error", err)
 		return
 	}
 	el.ObserveLease(l, rev, time.Now())
