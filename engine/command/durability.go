@@ -544,10 +544,6 @@ func errReason(err error) string {
 	}
 }
 
-// logDown reports whether writes are refused because the node is
-// rebuilding from the log.
-func (e *Engine) logDown() bool { return e.log != nil && e.log.down.Load() }
-
 // LogStats describes the durable write path for INFO.
 type LogStats struct {
 	Enabled                        bool

@@ -78,7 +78,7 @@ func (h *history) drop() {
 	h.mu.Unlock()
 }
 
-// refused counts an attempt a node refused (the client tries again).
+// refusal counts an attempt a node refused (the client tries again).
 func (h *history) refusal() {
 	h.mu.Lock()
 	h.refusals++

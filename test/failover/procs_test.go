@@ -196,16 +196,6 @@ func allStopped(pid int) bool {
 	return true
 }
 
-// pid returns the running process's ID.
-func (p *proc) pid() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.cmd == nil {
-		return 0
-	}
-	return p.cmd.Process.Pid
-}
-
 // kill sends SIGKILL to the running process and waits until it is gone.
 // A stopped process dies as well.
 func (p *proc) kill() {
@@ -218,13 +208,6 @@ func (p *proc) kill() {
 	}
 	cmd.Process.Signal(syscall.SIGKILL)
 	<-done
-}
-
-// restart starts the process again with the same arguments (after kill).
-func (p *proc) restart() {
-	p.t.Helper()
-	p.kill()
-	p.start()
 }
 
 func (p *proc) output() string {

@@ -4,7 +4,6 @@ package failover
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -97,12 +96,6 @@ func (c *conn) doTimeout(d time.Duration, args ...string) (value, error) {
 		return value{}, err
 	}
 	return c.readTimeout(d)
-}
-
-// isTimeout reports whether err is a read deadline passing.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }
 
 func readValue(r *bufio.Reader) (value, error) {
