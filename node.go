@@ -41,6 +41,8 @@ var nodeFlags = []roleFlag{
 	{"log", "URLS", "the transactional log: nats://host:port of the log servers, comma-separated (required)", ""},
 	{"shard", "N", "the shard this node serves", "0"},
 	{"log-replicas", "R", "replicas of the shard's log stream when the node creates it", "3"},
+	{"role", "auto|solo", "auto: one of the shard's nodes, a replica until it wins the lease as primary; solo: the shard's only writer, no election", "solo"},
+	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
 }
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
@@ -191,7 +193,7 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	e.SetNodeID(nodeID)
 	log.Info("Node", "id", nodeID, "dir", cfg.String("dir"))
 	if !inMemory {
-		closeLog, code := attachLog(ctx, name, vals, cfg, e, log, stderr)
+		closeLog, code := attachLog(ctx, name, vals, cfg, e, nodeID, log, stderr)
 		if code != 0 {
 			return code
 		}
@@ -226,7 +228,7 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 // local, external for a node) and rebuilds its state from it. It returns
 // a function that closes the log connection (and the embedded server),
 // and a process exit code, 0 on success.
-func attachLog(ctx context.Context, name string, vals map[string]string, cfg *config.Config, e *command.Engine, log *slog.Logger, stderr io.Writer) (func(), int) {
+func attachLog(ctx context.Context, name string, vals map[string]string, cfg *config.Config, e *command.Engine, nodeID string, log *slog.Logger, stderr io.Writer) (func(), int) {
 	var closers []func()
 	closeAll := func() {
 		for i := len(closers) - 1; i >= 0; i-- {
@@ -282,12 +284,35 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	if err != nil {
 		return fail("%v", err)
 	}
-	started := time.Now()
-	if err := e.AttachLog(ctx, st, command.LogOptions{
+	opts := command.LogOptions{
 		MaxInflight:   int(cfg.Int("log-max-inflight")),
 		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
 		Log:           log,
-	}); err != nil {
+	}
+	if role := vals["role"]; role == "auto" {
+		ttl, err := strconv.Atoi(vals["lease-ttl"])
+		if err != nil || ttl < 100 {
+			return usage("--lease-ttl must be a number of milliseconds, at least 100")
+		}
+		if nodeID == "" {
+			return fail("a node with --role auto needs a node ID that survives restarts (see --dir)")
+		}
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		ctl, err := txlog.OpenControl(cctx, st, shard, replicas)
+		cancel()
+		if err != nil {
+			return fail("%v", err)
+		}
+		opts.Replication = &command.ReplOptions{
+			Control: ctl, NodeID: nodeID, Candidate: true,
+			Addr:     net.JoinHostPort(command.AnnounceIP(cfg.String("bind")), strconv.FormatInt(cfg.Int("port"), 10)),
+			LeaseTTL: time.Duration(ttl) * time.Millisecond,
+		}
+	} else if role != "solo" && role != "" {
+		return usage("--role takes auto or solo")
+	}
+	started := time.Now()
+	if err := e.AttachLog(ctx, st, opts); err != nil {
 		return fail("%v", err)
 	}
 	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))

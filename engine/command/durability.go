@@ -51,6 +51,10 @@ type LogOptions struct {
 	// Log receives the durable path's events (failures, rebuilds); nil
 	// discards them.
 	Log *slog.Logger
+	// Replication, if set, makes the node one of its shard's nodes: it
+	// starts as a replica and takes part in the election for primary.
+	// Without it the node is the shard's only writer.
+	Replication *ReplOptions
 }
 
 // durable links the engine to its shard's log. The engine has none in
@@ -73,6 +77,10 @@ type durable struct {
 	// latest is the newest batch that received a write; keyless reads of
 	// the keyspace (DBSIZE, SCAN…) wait for it. Guarded by the engine lock.
 	latest *txlog.Batch
+
+	// repl is the node's part in replication, nil when it is the shard's
+	// only node.
+	repl *replState
 
 	replayClient *Client
 	rebuilds     atomic.Int64
@@ -136,6 +144,19 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 	d.com = txlog.NewCommitter(st, last, opts.MaxInflight, opts.CommitTimeout, hex.EncodeToString(rnd[:]))
 	d.com.OnFail = func(err error) { go e.recover(ctx, err) }
 	go d.com.Run(ctx)
+	if ro := opts.Replication; ro != nil {
+		if ro.LeaseTTL <= 0 {
+			ro.LeaseTTL = 2 * time.Second
+		}
+		r := &replState{opts: *ro, base: time.Now(), handoff: make(chan handoffReq)}
+		r.applied.Store(last)
+		r.tail.Store(last)
+		e.mu.Lock()
+		d.repl = r
+		e.mu.Unlock()
+		e.startFollowing(ctx)
+		go e.runElection(ctx)
+	}
 	return nil
 }
 
@@ -233,11 +254,20 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 		e.mu.Lock()
 		e.swapKeyspace(shadow)
 		d.com.Reset(last)
+		follow := d.repl != nil && d.repl.role.Load() != rolePrimary
+		if follow {
+			d.repl.applied.Store(last)
+		}
 		d.down.Store(false)
 		d.rebuilds.Add(1)
 		keys := e.db.Len()
 		e.mu.Unlock()
-		d.log.Info("Rebuilt state from the log; taking writes again", "keys", keys, "seq", last, "down", time.Since(started).Round(time.Millisecond))
+		if follow {
+			d.log.Info("Rebuilt state from the log; following it as a replica", "keys", keys, "seq", last, "down", time.Since(started).Round(time.Millisecond))
+			e.startFollowing(ctx)
+		} else {
+			d.log.Info("Rebuilt state from the log; taking writes again", "keys", keys, "seq", last, "down", time.Since(started).Round(time.Millisecond))
+		}
 		e.serveAfterRebuild()
 		return
 	}
@@ -398,6 +428,11 @@ func (e *Engine) commitGroup() {
 	}
 	e.forgetCommitted()
 	b := fx.dep
+	if len(fx.args) > 0 && d.repl != nil && d.repl.role.Load() != rolePrimary {
+		// A replica writes nothing to the log: what it changes comes from
+		// the log (a key it expired itself, the primary deletes too).
+		fx.args = fx.args[:0]
+	}
 	if len(fx.args) > 0 {
 		var err error
 		size := 0
@@ -508,10 +543,6 @@ func errReason(err error) string {
 		return "the log failed: " + err.Error()
 	}
 }
-
-// logDown reports whether writes are refused because the node is
-// rebuilding from the log.
-func (e *Engine) logDown() bool { return e.log != nil && e.log.down.Load() }
 
 // LogStats describes the durable write path for INFO.
 type LogStats struct {

@@ -145,7 +145,10 @@ func (e *Engine) cron() {
 		case <-t.C:
 		}
 		e.mu.Lock()
-		e.activeExpire()
+		if e.IsPrimary() {
+			// A replica's keys expire by the primary's DEL in the log.
+			e.activeExpire()
+		}
 		if e.tracking != nil {
 			e.trackingBroadcast(nil)
 		}
@@ -307,8 +310,8 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 		e.reject(c, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
-	if cmd.Is(FlagWrite) && e.logDown() {
-		e.reject(c, cmd, errLogDown)
+	if msg := e.roleRefusal(c, cmd, args); msg != "" {
+		e.reject(c, cmd, msg)
 		return
 	}
 	if msg := e.tooBigForLog(cmd, args); msg != "" {

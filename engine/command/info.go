@@ -340,20 +340,6 @@ func infoStats(e *Engine, b *infoBuilder) {
 	b.add("total_error_replies", s.errorReplies)
 }
 
-func infoReplication(e *Engine, b *infoBuilder) {
-	b.add("role", "master")
-	b.add("connected_slaves", 0)
-	b.add("master_failover_state", "no-failover")
-	b.add("master_replid", replID())
-	b.add("master_replid2", strings.Repeat("0", 40))
-	b.add("master_repl_offset", 0)
-	b.add("second_repl_offset", -1)
-	b.add("repl_backlog_active", 0)
-	b.add("repl_backlog_size", 1048576)
-	b.add("repl_backlog_first_byte_offset", 0)
-	b.add("repl_backlog_histlen", 0)
-}
-
 func infoCPU(e *Engine, b *infoBuilder) {
 	var self, children syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &self)

@@ -318,3 +318,14 @@ func (c *Committer) fail(err error) {
 		}
 	}
 }
+
+// Abort fails the pipeline with err, as a failed append would (OnFail is
+// called): a primary that lost its lease must not commit what it holds.
+// It returns false when the pipeline had already failed.
+func (c *Committer) Abort(err error) bool {
+	c.mu.Lock()
+	already := c.p.Failed() != nil
+	c.mu.Unlock()
+	c.fail(err)
+	return !already
+}

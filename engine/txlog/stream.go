@@ -150,3 +150,6 @@ func IsFenced(err error) bool {
 	}
 	return false
 }
+
+// Name returns the stream's name.
+func (st *Stream) Name() string { return st.name }
