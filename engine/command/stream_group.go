@@ -161,7 +161,7 @@ func xgroupSetidCmd(c *Ctx) {
 	entriesRead := int64(keyspace.EntriesReadInvalid)
 	if len(c.Args) == 7 {
 		if !c.ArgIs(5, "ENTRIESREAD") {
-			c.ErrSyntax()
+			c.Error(errXgroupSyntax(c))
 			return
 		}
 		if entriesRead, ok = parseEntriesRead(c, 6); !ok {

@@ -90,6 +90,10 @@ func xinfoGroupsCmd(c *Ctx) {
 }
 
 func xinfoStreamCmd(c *Ctx) {
+	s, ok := xinfoLookup(c)
+	if !ok {
+		return
+	}
 	full := false
 	count := int64(10)
 	switch extra := len(c.Args) - 3; extra {
@@ -116,10 +120,6 @@ func xinfoStreamCmd(c *Ctx) {
 		}
 	default:
 		c.Error(errSubcommandSyntax(c.Arg(1), "XINFO"))
-		return
-	}
-	s, ok := xinfoLookup(c)
-	if !ok {
 		return
 	}
 	if full {

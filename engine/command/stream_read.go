@@ -26,6 +26,7 @@ const (
 	errXreadDollar      = "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
 	errXreadGreater     = "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
 	errXreadTimeoutInt  = "ERR timeout is not an integer or out of range"
+	errXreadUnbalanced  = "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
 	errXreadKeyGone     = "UNBLOCKED the stream key no longer exists"
 	errXreadGroupGone   = "NOGROUP the consumer group this client was blocked on no longer exists"
 )
@@ -49,11 +50,6 @@ func xreadCmd(c *Ctx, group bool) {
 	noack := false
 	var groupName, consumerName string
 	groupArg := 0 // index of the group name, 0 when no GROUP
-	name := "xread"
-	symbol := '$'
-	if group {
-		name, symbol = "xreadgroup", '>'
-	}
 	for i := 1; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
@@ -79,7 +75,7 @@ func xreadCmd(c *Ctx, group bool) {
 		case c.ArgIs(i, "STREAMS") && more > 0:
 			streamsArg = i + 1
 			if (len(c.Args)-streamsArg)%2 != 0 {
-				c.Error(fmt.Sprintf("ERR Unbalanced '%s' list of streams: for each stream key an ID or '%c' must be specified.", name, symbol))
+				c.Error(errXreadUnbalanced)
 				return
 			}
 			i = len(c.Args)
@@ -261,7 +257,8 @@ func xreadGroupServe(c *Ctx, groupArg int, key string, s *keyspace.Stream, g *ke
 	}
 	changed := created
 	if !newOnly {
-		start := id
+		// History is read after the ID given, as new entries are.
+		start, _ := id.Incr()
 		consumer.PEL.Ascend(start, func(pid keyspace.StreamID, n *keyspace.StreamNACK) bool {
 			if count != 0 && int64(len(r.entries)) >= count {
 				return false
