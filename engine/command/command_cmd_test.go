@@ -16,8 +16,8 @@ func TestCommandListsServedCommandsOnly(t *testing.T) {
 			t.Errorf("COMMAND LIST lacks %s", name)
 		}
 	}
-	// config|rewrite has metadata but no handler; xadd neither.
-	for _, name := range []string{"config|rewrite", "xadd"} {
+	// config|rewrite has metadata but no handler; migrate neither.
+	for _, name := range []string{"config|rewrite", "migrate"} {
 		if strings.Contains(list, "\r\n"+name+"\r\n") {
 			t.Errorf("COMMAND LIST has %s, which Mnemo does not serve", name)
 		}
@@ -30,7 +30,7 @@ func TestCommandListsServedCommandsOnly(t *testing.T) {
 	if !strings.Contains(docs, "config|set") || strings.Contains(docs, "config|rewrite") {
 		t.Errorf("COMMAND DOCS config documents other subcommands than those served: %q", docs)
 	}
-	if got := run(e, c, "COMMAND", "INFO", "xadd"); got != "*1\r\n$-1\r\n" {
+	if got := run(e, c, "COMMAND", "INFO", "migrate"); got != "*1\r\n$-1\r\n" {
 		t.Errorf("COMMAND INFO of an unserved command = %q, want a null entry", got)
 	}
 }
