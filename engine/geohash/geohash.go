@@ -1,12 +1,3 @@
-// Package geohash is Redis's geohash arithmetic (geohash.c and
-// geohash_helper.c), reproduced operation for operation so that scores,
-// decoded coordinates, distances and the cells a radius or box search
-// visits are exactly Redis's: positions are 52-bit interleaved geohashes
-// (26 steps of longitude and latitude) over Web Mercator's latitude range,
-// distances are haversine great-circle distances on Redis's earth radius.
-//
-// It is not a general geohash library: only what GEOADD, GEOPOS, GEODIST,
-// GEOHASH and the GEOSEARCH family need.
 package geohash
 
 import "math"
@@ -214,14 +205,14 @@ func LatDistance(lat1, lat2 float64) float64 {
 // Distance is the haversine great-circle distance in meters.
 func Distance(lon1, lat1, lon2, lat2 float64) float64 {
 	lon1r, lon2r := degRad(lon1), degRad(lon2)
-	v := math.Sin((lon2r - lon1r) / 2)
+	v := sin((lon2r - lon1r) / 2)
 	if v == 0 {
 		return LatDistance(lat1, lat2)
 	}
 	lat1r, lat2r := degRad(lat1), degRad(lat2)
-	u := math.Sin((lat2r - lat1r) / 2)
-	a := u*u + math.Cos(lat1r)*math.Cos(lat2r)*v*v
-	return 2.0 * EarthRadius * math.Asin(math.Sqrt(a))
+	u := sin((lat2r - lat1r) / 2)
+	a := u*u + cos(lat1r)*cos(lat2r)*v*v
+	return 2.0 * EarthRadius * asin(math.Sqrt(a))
 }
 
 // Shape is a search area: a circle of Radius or a box of Width by Height
@@ -259,8 +250,8 @@ func (s *Shape) boundingBox() (minLon, minLat, maxLon, maxLat float64) {
 		height, width = s.Conversion*s.Radius, s.Conversion*s.Radius
 	}
 	latDelta := radDeg(height / EarthRadius)
-	top := radDeg(width / EarthRadius / math.Cos(degRad(s.Lat+latDelta)))
-	bottom := radDeg(width / EarthRadius / math.Cos(degRad(s.Lat-latDelta)))
+	top := radDeg(width / EarthRadius / cos(degRad(s.Lat+latDelta)))
+	bottom := radDeg(width / EarthRadius / cos(degRad(s.Lat-latDelta)))
 	if s.Lat < 0 {
 		return s.Long - bottom, s.Lat - latDelta, s.Long + bottom, s.Lat + latDelta
 	}
