@@ -20,6 +20,12 @@
 #   TESTS           redis-benchmark -t list
 #                   [set,get,incr,lpush,lpop,sadd,hset,zadd,lrange_100]
 #   BENCH_ARGS      extra redis-benchmark arguments, e.g. "-r 100000" [none]
+#   CUSTOM          commands to benchmark instead of TESTS, separated by
+#                   ";", each split on spaces without globbing and named by
+#                   its first word, e.g. "XADD s * f v; PFADD h __rand_int__"
+#   SETUP           shell code run before each CUSTOM command's run, with
+#                   PORT, N (the run's request count) and NAME (the
+#                   command's first word) set, e.g. to fill a stream [none]
 #   MNEMO_PORT      port of the Mnemo side [7701]
 #   REDIS_PORT      port of the Redis side [7702]
 #   MNEMO_CMD       command that starts the "mnemo" side; " --port MNEMO_PORT"
@@ -47,6 +53,8 @@ REDIS_PORT=${REDIS_PORT:-7702}
 MNEMO_CMD=${MNEMO_CMD:-}
 BENCH_TIMEOUT=${BENCH_TIMEOUT:-1200}
 BENCH_RAW=${BENCH_RAW:-}
+CUSTOM=${CUSTOM:-}
+SETUP=${SETUP:-}
 
 REDIS_CMD=${REDIS_CMD:-"redis-server --bind 127.0.0.1 --save '' --appendonly no --daemonize no"}
 
@@ -150,10 +158,14 @@ raw=$tmp/raw.tsv # side, pipeline, round, test, rps, p50 ms, p99 ms
 deadline=$((SECONDS + BENCH_TIMEOUT))
 incomplete=0
 
-# run SIDE PORT PID PIPELINE REQUESTS ROUND runs redis-benchmark once and
-# appends its figures to $raw.
-run() {
-	local side=$1 port=$2 pid=$3 p=$4 n=$5 round=$6 left rc=0 start=$SECONDS before
+# bench1 SIDE PORT PID PIPELINE REQUESTS ROUND NAME [COMMAND...] runs
+# redis-benchmark once (the -t TESTS when no COMMAND is given) and appends
+# its figures to $raw, named NAME when it is not empty.
+bench1() {
+	local side=$1 port=$2 pid=$3 p=$4 n=$5 round=$6 name=$7 left rc=0 start=$SECONDS before
+	shift 7
+	local what=(-t "$TESTS")
+	(($# == 0)) || what=("$@")
 	left=$((deadline - SECONDS))
 	if ((left <= 0)); then
 		log "BENCH_TIMEOUT (${BENCH_TIMEOUT}s) used up; skipped $side P=$p round $round"
@@ -164,8 +176,8 @@ run() {
 	# handled at once; line-buffered, so that a run cut by the timeout keeps
 	# the tests it finished.
 	# shellcheck disable=SC2086 # BENCH_ARGS splits on purpose
-	timeout "$left" stdbuf -oL redis-benchmark -h 127.0.0.1 -p "$port" -t "$TESTS" \
-		-c "$CLIENTS" -P "$p" -n "$n" --csv -q $BENCH_ARGS \
+	timeout "$left" stdbuf -oL redis-benchmark -h 127.0.0.1 -p "$port" \
+		-c "$CLIENTS" -P "$p" -n "$n" --csv -q $BENCH_ARGS "${what[@]}" \
 		>"$tmp/run.csv" 2>"$tmp/run.err" &
 	bench_pid=$!
 	wait "$bench_pid" || rc=$?
@@ -183,7 +195,7 @@ run() {
 	# Lines look like "SET","689655.19","0.978",...; the LPUSH that only
 	# fills the list for LRANGE is left out, and "LRANGE_100 (first 100
 	# elements)" becomes LRANGE_100.
-	awk -v side="$side" -v p="$p" -v round="$round" '
+	awk -v side="$side" -v p="$p" -v round="$round" -v name="$name" '
 		NR == 1 && /^"test"/ { next }
 		/needed to benchmark/ { next }
 		/^"/ {
@@ -191,9 +203,33 @@ run() {
 			nf = split(line, f, /","/)
 			if (nf < 7) next
 			test = f[1]; sub(/ \(.*$/, "", test)
+			if (name != "") test = name
 			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", side, p, round, test, f[2], f[5], f[7]
 		}' "$tmp/run.csv" >>"$raw"
 	log "$side P=$p round $round/$ROUNDS: $(($(wc -l <"$raw") - before)) tests in $((SECONDS - start))s"
+}
+
+# run SIDE PORT PID PIPELINE REQUESTS ROUND runs the TESTS, or each CUSTOM
+# command after its SETUP, once.
+run() {
+	local side=$1 port=$2 pid=$3 p=$4 n=$5 round=$6 c cmd
+	if [[ -z "$CUSTOM" ]]; then
+		bench1 "$side" "$port" "$pid" "$p" "$n" "$round" ""
+		return
+	fi
+	local cmds
+	IFS=';' read -ra cmds <<<"$CUSTOM"
+	for c in "${cmds[@]}"; do
+		read -ra cmd <<<"$c"
+		((${#cmd[@]})) || continue
+		if [[ -n "$SETUP" ]] && ! PORT=$port N=$n NAME=${cmd[0]} bash -c "$SETUP" >"$tmp/setup.out" 2>&1; then
+			log "SETUP for ${cmd[0]} failed on $side:"
+			tail -n 5 "$tmp/setup.out" >&2 || true
+			incomplete=1
+			continue
+		fi
+		bench1 "$side" "$port" "$pid" "$p" "$n" "$round" "${cmd[0]}" "${cmd[@]}"
+	done
 }
 
 began=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -227,7 +263,7 @@ cat <<EOF
 - machine: $(uname -m), $(nproc) CPUs${cpu:+ ($cpu)}
 - redis: $(redis-server --version | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^v=/) print substr($i, 3) }')
 - mnemo: $mnemo_label, commit $commit
-- settings: -t $TESTS -c $CLIENTS${BENCH_ARGS:+ $BENCH_ARGS}; requests per test: $REQUESTS_P1 at -P 1, $REQUESTS_P16 deeper; median over $ROUNDS round(s) per server, servers alternating
+- settings: ${CUSTOM:+commands "$CUSTOM" instead of }-t $TESTS -c $CLIENTS${BENCH_ARGS:+ $BENCH_ARGS}; requests per test: $REQUESTS_P1 at -P 1, $REQUESTS_P16 deeper; median over $ROUNDS round(s) per server, servers alternating
 EOF
 if ((incomplete)); then
 	echo "- INCOMPLETE: some runs failed or did not fit in BENCH_TIMEOUT=${BENCH_TIMEOUT}s; medians are over the runs that finished"
