@@ -183,6 +183,13 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return 2
 	}
 	e := command.New(cfg)
+	if err := e.LoadACL(); err != nil {
+		return fail("cannot load the aclfile: %v", err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go e.WatchACL(ctx, hup, log)
 	// The node's ID names it in the cluster; it must survive restarts.
 	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
 	if err != nil {
