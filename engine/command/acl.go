@@ -28,7 +28,7 @@ func errNoPermCommand(name string) string {
 // ACL DRYRUN checks them, whether or not Mnemo serves them yet.
 type aclMeta struct {
 	cat  *acl.Catalog
-	cmds map[string]*Command    // by full name
+	cmds map[string]*Command     // by full name
 	ids  map[string]*acl.Command // by full name
 }
 
