@@ -240,8 +240,7 @@ func aclSetUserCmd(c *Ctx) {
 	}
 	rules, bad := acl.MergeSelectors(ops)
 	if bad >= 0 {
-		// Redis names the argument at that index of the whole command.
-		c.Error("ERR Unmatched parenthesis in acl selector starting at '" + c.Arg(bad) + "'.")
+		c.Error("ERR Unmatched parenthesis in acl selector starting at '" + c.Arg(bad+3) + "'.")
 		return
 	}
 	cat := aclCatalog().cat
