@@ -172,12 +172,36 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	if err := os.MkdirAll(cfg.String("dir"), 0o755); err != nil {
 		return fail("cannot create dir: %v", err)
 	}
-	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fail("cannot listen: %v", err)
+	// Plain and TLS ports side by side, as redis-server has them; --port 0
+	// leaves TLS only.
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	if port := cfg.Int("port"); port != 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(port, 10)))
+		if err != nil {
+			return fail("cannot listen: %v", err)
+		}
+		lns = append(lns, ln)
 	}
-	defer ln.Close()
+	tlsFiles, err := server.TLSFilesFromConfig(cfg)
+	if err != nil {
+		return fail("%v", err)
+	}
+	if tlsFiles != nil {
+		addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("tls-port"), 10))
+		ln, err := server.ListenTLS(addr, tlsFiles.ServerConfig(), time.Duration(cfg.Int("tcp-keepalive"))*time.Second)
+		if err != nil {
+			return fail("cannot listen for TLS: %v", err)
+		}
+		lns = append(lns, ln)
+	}
+	if len(lns) == 0 {
+		return fail("nothing to listen on: --port 0 needs a --tls-port")
+	}
 
 	inMemory := vals["in-memory"] == "yes"
 	if v := vals["in-memory"]; v != "" && v != "yes" && v != "no" {
@@ -185,6 +209,13 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return 2
 	}
 	e := command.New(cfg)
+	if err := e.LoadACL(); err != nil {
+		return fail("cannot load the aclfile: %v", err)
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go e.WatchACL(ctx, hup, log)
 	// The node's ID names it in the cluster; it must survive restarts.
 	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
 	if err != nil {
@@ -204,17 +235,21 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	}
 	e.Start()
 	defer e.Stop()
-	srv := server.New(e, log)
-
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("Ready to accept connections", "role", name, "addr", ln.Addr().String(),
-		"connect", "redis-cli -h "+cfg.String("bind")+" -p "+strconv.FormatInt(cfg.Int("port"), 10))
+	errc := make(chan error, len(lns))
+	var srvs []*server.Server
+	for _, ln := range lns {
+		srv := server.New(e, log)
+		srvs = append(srvs, srv)
+		go func() { errc <- srv.Serve(ln) }()
+		log.Info("Ready to accept connections", "role", name, "addr", ln.Addr().String())
+	}
 
 	select {
 	case <-ctx.Done():
 		log.Info("Shutting down")
-		srv.Close()
+		for _, srv := range srvs {
+			srv.Close()
+		}
 		return 0
 	case err := <-errc:
 		if err != nil && !errors.Is(err, net.ErrClosed) {

@@ -1,14 +1,19 @@
 package command
 
+import (
+	"time"
+
+	"github.com/mnemo-dev/mnemo/engine/acl"
+)
+
 // AUTH errors, as Redis 7 words them.
 const (
 	errAuthNoPassword = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	errWrongPass      = "WRONGPASS invalid username-password pair or user is disabled."
 )
 
-// defaultUser is the user every connection starts as. Until users and ACLs
-// exist it is the only one, enabled and without a password ("nopass").
-const defaultUser = "default"
+// defaultUser is the user every connection starts as.
+const defaultUser = acl.DefaultName
 
 func init() {
 	register("auth", authCmd)
@@ -26,23 +31,53 @@ func authCmd(c *Ctx) {
 		c.ErrSyntax()
 		return
 	}
+	user, pass := defaultUser, c.Args[1]
 	if len(c.Args) == 2 {
-		c.Error(errAuthNoPassword)
-		return
+		if c.E.aclUsers().Default().NoPass() {
+			c.Error(errAuthNoPassword)
+			return
+		}
+	} else {
+		user, pass = c.Arg(1), c.Args[2]
 	}
-	if c.E.authenticate(c, c.Arg(1), c.Args[2]) {
+	if c.E.authenticate(c, user, pass) {
 		c.W.OK()
 	}
 }
 
-// authenticate checks credentials for AUTH and HELLO AUTH, writing the
-// error reply when they are refused. The default user has no password, so,
-// as in Redis, any password is accepted for it; every other user name is
-// unknown.
-func (e *Engine) authenticate(c *Ctx, user string, _ []byte) bool {
-	if user == defaultUser {
+// authenticate checks credentials for AUTH and HELLO AUTH. On success the
+// connection runs as that user from now on; on failure it writes the
+// error reply and logs the attempt in the ACL log, as Redis does.
+func (e *Engine) authenticate(c *Ctx, user string, password []byte) bool {
+	e.clientUser(c.C)
+	if u := e.aclUsers().Get(user); u != nil && u.CheckPassword(password) {
+		c.C.acl.user, c.C.acl.authenticated = u, true
 		return true
 	}
+	ctx := acl.ContextTopLevel
+	if c.C.multi != nil {
+		ctx = acl.ContextMulti
+	}
+	e.aclLog(c.C, c.Cmd, c.Args, acl.LogEntry{Reason: acl.ReasonAuth, Context: ctx,
+		Object: string(c.Args[0]), Username: user}, time.UnixMilli(c.Now))
 	c.Error(errWrongPass)
 	return false
 }
+
+// helloAuth is HELLO's authentication step, after its options parsed:
+// with AUTH it authenticates; without, it refuses a client that must
+// authenticate first. It writes the error reply and returns false when
+// HELLO must stop.
+func (e *Engine) helloAuth(c *Ctx, auth bool, user string, password []byte) bool {
+	if auth {
+		return e.authenticate(c, user, password)
+	}
+	if e.authRequired(c.C) {
+		c.Error(errHelloNoAuth)
+		return false
+	}
+	return true
+}
+
+// resetAuth returns a connection to the default user, as RESET does.
+func (e *Engine) resetAuth(c *Client) { e.setDefaultAuth(c) }

@@ -50,6 +50,8 @@ type Client struct {
 	CloseAfterReply bool
 	killed          atomic.Bool
 
+	acl clientACL // who the client is; acl.go
+
 	multi    *multiState
 	watched  map[string]*watchedKey
 	dirtyCAS bool

@@ -49,6 +49,7 @@ func resetCmd(c *Ctx) {
 	cl.name = ""
 	cl.replyMode = replyOn
 	cl.noEvict = false
+	e.resetAuth(cl)
 	c.W.Proto = 2
 	c.W.Status("RESET")
 }
@@ -74,15 +75,14 @@ func helloCmd(c *Ctx) {
 	}
 	var name []byte
 	setName := false
+	auth, user, pass := false, "", []byte(nil)
 	for ; i < len(c.Args); i++ {
 		more := len(c.Args) - i - 1
 		switch {
 		case c.ArgIs(i, "AUTH") && more >= 2:
 			c.Redact(i + 1)
 			c.Redact(i + 2)
-			if !c.E.authenticate(c, c.Arg(i+1), c.Args[i+2]) {
-				return
-			}
+			auth, user, pass = true, c.Arg(i+1), c.Args[i+2]
 			i += 2
 		case c.ArgIs(i, "SETNAME") && more >= 1:
 			name, setName = c.Args[i+1], true
@@ -95,6 +95,9 @@ func helloCmd(c *Ctx) {
 			c.Error("ERR Syntax error in HELLO option '" + c.Arg(i) + "'")
 			return
 		}
+	}
+	if !c.E.helloAuth(c, auth, user, pass) {
+		return
 	}
 	if setName {
 		c.C.name = string(name)

@@ -35,6 +35,7 @@ type Engine struct {
 	pubsub pubsub // guarded by mu
 
 	tracking *trackingState // guarded by mu; nil until a client tracks (tracking.go)
+	acl      aclState       // users and the ACL log, guarded by mu; acl.go
 
 	topo topoState // the cluster topology and READONLY clients; cluster.go
 
@@ -304,6 +305,10 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 	}
 	if !cmd.arityOK(len(args)) {
 		e.reject(c, cmd, errWrongArgs(cmd.Name))
+		return
+	}
+	if msg := e.checkACL(c, cmd, args, now); msg != "" {
+		e.reject(c, cmd, msg)
 		return
 	}
 	if c.subscriptions() > 0 && w.Proto == 2 && !allowedWhileSubscribed(cmd) {

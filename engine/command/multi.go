@@ -95,6 +95,10 @@ func execCmd(c *Ctx) {
 	e.unwatchAll(cl)
 	c.W.Array(len(m.cmds))
 	for _, q := range m.cmds {
+		if msg := e.aclExecDenied(cl, q.cmd, q.args, time.UnixMilli(c.Now)); msg != "" {
+			c.Error(msg)
+			continue
+		}
 		e.call(cl, q.cmd, q.args, time.UnixMilli(c.Now), time.Now(), true)
 	}
 }
