@@ -195,7 +195,7 @@ func parseKillFilter(c *Ctx) (killFilter, bool) {
 		case c.ArgIs(i, "LADDR"):
 			f.laddr = val
 		case c.ArgIs(i, "USER"):
-			if val != defaultUser {
+			if c.E.aclUsers().Get(val) == nil {
 				c.Error("ERR No such user '" + val + "'")
 				return f, false
 			}
@@ -224,10 +224,10 @@ func (f *killFilter) matches(self, cl *Client) bool {
 		f.laddr != "" && cl.LAddr != f.laddr,
 		f.typ >= 0 && clientType(cl) != f.typ,
 		f.id != 0 && cl.ID != f.id,
-		f.skipMe && cl == self:
+		f.skipMe && cl == self,
+		f.user != "" && clientUser(cl) != f.user:
 		return false
 	}
-	// Every client is the default user's until ACLs exist.
 	return true
 }
 
@@ -486,7 +486,7 @@ func appendClientInfo(b []byte, c *Ctx, cl *Client) []byte {
 	num("tot-mem", int64(readBufferSize+argvMem+multiMem+omem))
 	str("events", "r")
 	str("cmd", cmd)
-	str("user", defaultUser)
+	str("user", clientUser(cl))
 	num("redir", c.E.trackingRedir(cl))
 	num("resp", int64(cl.Proto()))
 	str("lib-name", cl.libName)
@@ -524,4 +524,12 @@ func clientFlags(e *Engine, cl *Client) string {
 		return "N"
 	}
 	return string(f)
+}
+
+// clientUser names the user a connection is authenticated as.
+func clientUser(cl *Client) string {
+	if cl.acl.init && cl.acl.user != nil {
+		return cl.acl.user.Name
+	}
+	return defaultUser
 }
