@@ -10,16 +10,16 @@ import (
 
 // Errors of EVAL and SCRIPT, Redis 7.0's texts.
 const (
-	errNoScript            = "NOSCRIPT No matching script. Please use EVAL."
-	errNumKeysTooMany      = "ERR Number of keys can't be greater than number of args"
-	errNumKeysNegative     = "ERR Number of keys can't be negative"
-	errScriptFlushOption   = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
-	errROWithWriteFlag     = "ERR Can not execute a script with write flag using *_ro command."
-	errNoClusterFlag       = "ERR Can not run script on cluster, 'no-cluster' flag is set."
-	errScriptNotBusy       = "NOTBUSY No scripts in execution right now."
-	errScriptUnkillable    = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
-	errBusyEval            = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-	errBusyFunction        = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	errNoScript             = "NOSCRIPT No matching script. Please use EVAL."
+	errNumKeysTooMany       = "ERR Number of keys can't be greater than number of args"
+	errNumKeysNegative      = "ERR Number of keys can't be negative"
+	errScriptFlushOption    = "ERR SCRIPT FLUSH only support SYNC|ASYNC option"
+	errROWithWriteFlag      = "ERR Can not execute a script with write flag using *_ro command."
+	errNoClusterFlag        = "ERR Can not run script on cluster, 'no-cluster' flag is set."
+	errScriptNotBusy        = "NOTBUSY No scripts in execution right now."
+	errScriptUnkillable     = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	errBusyEval             = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errBusyFunction         = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
 	errScriptInvalidShebang = "ERR Invalid script shebang"
 )
 
@@ -106,7 +106,7 @@ func (e *Engine) loadScript(c *Ctx, body []byte) (string, *cachedScript) {
 	}
 	fn, err := st.Compile([]byte(code), script.ScriptChunk)
 	if err != nil {
-		c.Error("ERR Error compiling script (new function): " + script.CompileMessage(err))
+		c.Error("ERR Error compiling script (new function): " + script.CompileMessage(err, []byte(code)))
 		return "", nil
 	}
 	cs := &cachedScript{fn: fn, flags: flags, compat: compat}

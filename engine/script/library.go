@@ -1,6 +1,8 @@
 package script
 
 import (
+	"bytes"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -85,7 +87,7 @@ func (s *State) LoadLibrary(lib *Library, body string) string {
 	L := s.L
 	fn, err := L.Load(strings.NewReader(body), FunctionChunk)
 	if err != nil {
-		return "ERR Error compiling function: " + compileMessage(err, FunctionChunk)
+		return "ERR Error compiling function: " + compileMessage(err, FunctionChunk, strings.Count(body, "\n")+1)
 	}
 	fn.Env = s.env
 	s.envMeta.RawSetString("__index", s.loadAPI)
@@ -218,10 +220,15 @@ func (s *State) registerFunction(L *lua.LState) int {
 
 // compileMessage turns gopher-lua's compile error into Lua 5.1's form,
 // "user_script:LINE: message".
-func compileMessage(err error, chunk string) string {
+func compileMessage(err error, chunk string, lines int) string {
 	msg := err.Error()
 	if ae, ok := err.(*lua.ApiError); ok {
 		msg = lua.LVAsString(ae.Object)
+	}
+	// gopher-lua: "<chunk> at EOF:   syntax error", Lua 5.1 names the
+	// last line.
+	if strings.Contains(msg, " at EOF:") {
+		return chunk + ":" + strconv.Itoa(lines) + ": unexpected symbol near '<eof>'"
 	}
 	// gopher-lua: "<chunk> line:N(column:M) near 'tok':   parse error"
 	if i := strings.Index(msg, " line:"); i >= 0 {
@@ -249,5 +256,7 @@ func compileMessage(err error, chunk string) string {
 	return msg
 }
 
-// CompileMessage is compileMessage for EVAL scripts.
-func CompileMessage(err error) string { return compileMessage(err, ScriptChunk) }
+// CompileMessage is compileMessage for an EVAL script's body.
+func CompileMessage(err error, body []byte) string {
+	return compileMessage(err, ScriptChunk, bytes.Count(body, []byte("\n"))+1)
+}

@@ -74,7 +74,12 @@ func formatArgNumber(f float64) []byte { return resp.AppendDouble(nil, f) }
 
 func (s *State) redisCall(L *lua.LState, raiseErrors bool) int {
 	if L.GetTop() == 0 {
-		raise(L, "Please specify at least one argument for this redis lib call")
+		const msg = "Please specify at least one argument for this redis lib call"
+		if raiseErrors {
+			raise(L, msg)
+		}
+		L.Push(errorTable(L, msg))
+		return 1
 	}
 	args, ok := callArgs(L)
 	if !ok {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"math"
+	"strconv"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -115,6 +116,8 @@ func New(functions bool, rnd *Rand) *State {
 		L.Call(1, 1)
 		return 1
 	}))
+	g.RawSetString("pcall", L.NewFunction(luaPcall))
+	g.RawSetString("error", L.NewFunction(luaErrorFn))
 	g.RawSetString("gcinfo", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LNumber(0))
 		return 1
@@ -306,7 +309,49 @@ func (s *State) errorHandler(L *lua.LState) int {
 // raise raises a Redis error table {err="ERR msg"} (luaPushError plus
 // luaError): the handler adds where it happened.
 func raise(L *lua.LState, msg string) {
-	L.Error(errorTable(L, "-"+msg), 0)
+	L.Error(errorTable(L, msg), 0)
+}
+
+// luaPcall is Redis 7.0's pcall: an error table {err=...} caught comes
+// back as its err string.
+func luaPcall(L *lua.LState) int {
+	n := L.GetTop()
+	if n == 0 {
+		L.ArgError(1, "value expected")
+	}
+	if err := L.PCall(n-1, lua.MultRet, nil); err != nil {
+		var obj lua.LValue = lua.LString(err.Error())
+		if ae, ok := err.(*lua.ApiError); ok {
+			obj = ae.Object
+		}
+		if t, ok := obj.(*lua.LTable); ok {
+			if s, ok := t.RawGetString("err").(lua.LString); ok {
+				obj = s
+			}
+		}
+		L.SetTop(0)
+		L.Push(lua.LFalse)
+		L.Push(obj)
+		return 2
+	}
+	L.Insert(lua.LTrue, 1)
+	return L.GetTop()
+}
+
+// luaErrorFn is Lua 5.1's error: any value (nil too), and a string gets
+// the position of the level-th caller only when that is Lua code.
+func luaErrorFn(L *lua.LState) int {
+	v := L.Get(1)
+	level := L.OptInt(2, 1)
+	if s, ok := v.(lua.LString); ok && level > 0 {
+		if dbg, ok := L.GetStack(level); ok {
+			if _, err := L.GetInfo("Sl", dbg, lua.LNil); err == nil && dbg.What != "G" && dbg.CurrentLine > 0 {
+				v = lua.LString(dbg.Source + ":" + strconv.Itoa(dbg.CurrentLine) + ": " + string(s))
+			}
+		}
+	}
+	L.Error(v, 0)
+	return 0
 }
 
 // errorTable builds the table redis.call and redis.error_reply produce
