@@ -129,13 +129,13 @@ func (e *Engine) compileLibrary(code string) (*script.Library, string) {
 
 // installLibraries adds libs to the installed ones; with replace, a
 // library of the same name goes. Nothing changes when it fails.
-func (e *Engine) installLibraries(libs []*script.Library, replace bool) string {
+func (e *Engine) installLibraries(libs []*script.Library, replace bool, quote string) string {
 	s := &e.scripts
 	gone := map[string]bool{}
 	for _, lib := range libs {
 		if s.libs[lib.Name] != nil {
 			if !replace {
-				return "ERR Library '" + lib.Name + "' already exists"
+				return "ERR Library " + quote + lib.Name + quote + " already exists"
 			}
 			gone[lib.Name] = true
 		}
@@ -185,7 +185,7 @@ func functionLoadCmd(c *Ctx) {
 	e := c.E
 	lib, msg := e.compileLibrary(string(c.Args[i]))
 	if msg == "" {
-		msg = e.installLibraries([]*script.Library{lib}, replace)
+		msg = e.installLibraries([]*script.Library{lib}, replace, "'")
 	}
 	if msg != "" {
 		c.Error(msg)

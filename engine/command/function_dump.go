@@ -214,11 +214,11 @@ func functionRestoreCmd(c *Ctx) {
 	}
 	data := c.Args[2]
 	if len(data) < 10 || binary.LittleEndian.Uint16(data[len(data)-10:]) > rdbVersion {
-		c.Error("ERR payload version or checksum are wrong")
+		c.Error("ERR DUMP payload version or checksum are wrong")
 		return
 	}
 	if sum := binary.LittleEndian.Uint64(data[len(data)-8:]); sum != 0 && sum != redisCRC64(data[:len(data)-8]) {
-		c.Error("ERR payload version or checksum are wrong")
+		c.Error("ERR DUMP payload version or checksum are wrong")
 		return
 	}
 	e := c.E
@@ -264,7 +264,7 @@ func functionRestoreCmd(c *Ctx) {
 	if policy == "flush" {
 		e.flushFunctions()
 	}
-	if msg := e.installLibraries(libs, policy == "replace"); msg != "" {
+	if msg := e.installLibraries(libs, policy == "replace", ""); msg != "" {
 		c.Error(msg)
 		return
 	}

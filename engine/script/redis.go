@@ -19,10 +19,8 @@ func (s *State) redisTable(load bool) *lua.LTable {
 	t.RawSetString("REDIS_VERSION", lua.LString(RedisVersion))
 	t.RawSetString("REDIS_VERSION_NUM", lua.LNumber(RedisVersionNum))
 	set("log", s.redisLog)
-	if s.functions {
-		set("register_function", s.registerFunction)
-	}
 	if load {
+		set("register_function", s.registerFunction)
 		protect := L.NewTable()
 		protect.RawSetString("__index", L.NewFunction(nonexistentGlobal))
 		protect.RawSetString("__newindex", L.NewFunction(readonlyTable))
