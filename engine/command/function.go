@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/mnemo-dev/mnemo/engine/glob"
+	"github.com/mnemo-dev/mnemo/engine/resp"
 	"github.com/mnemo-dev/mnemo/engine/script"
 )
 
@@ -300,24 +301,25 @@ func functionListCmd(c *Ctx) {
 func functionStatsCmd(c *Ctx) {
 	e := c.E
 	e.fnState()
-	writeFunctionStats(c, e.scripts.running.Load(), len(e.scripts.libs), len(e.scripts.funcs))
+	writeFunctionStats(c.W, e.scripts.running.Load(), len(e.scripts.libs), len(e.scripts.funcs))
 }
 
 // writeFunctionStats writes FUNCTION STATS: the function running, if
 // any, and the library and function counts.
-func writeFunctionStats(c *Ctx, run *scriptRun, libs, funcs int) {
-	w := c.W
+func writeFunctionStats(w *resp.Writer, run *scriptRun, libs, funcs int) {
 	w.Map(2)
 	w.BulkString("running_script")
-	if run == nil || run.eval {
+	if run == nil {
 		w.Null()
 	} else {
 		w.Map(3)
 		w.BulkString("name")
 		w.BulkString(run.name)
 		w.BulkString("command")
-		w.Array(1)
-		w.BulkString(run.cmd)
+		w.Array(len(run.args))
+		for _, a := range run.args {
+			w.Bulk(a)
+		}
 		w.BulkString("duration_ms")
 		w.Int(time.Since(run.start).Milliseconds())
 	}

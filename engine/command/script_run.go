@@ -45,7 +45,7 @@ type scriptRun struct {
 	caller *Client
 	eval   bool
 	name   string // SHA1 or function name
-	cmd    string // the command that runs it, for FUNCTION STATS
+	args   [][]byte // the command that runs it, for FUNCTION STATS
 	flags  int
 	compat bool
 	ro     bool // EVAL_RO/FCALL_RO, or the no-writes flag
@@ -85,7 +85,10 @@ func (e *Engine) runScript(c *Ctx, st *script.State, run *scriptRun, fn *lua.LFu
 	run.e, run.caller = e, c.C
 	run.now = time.UnixMilli(c.Now)
 	run.start = time.Now()
-	run.cmd = c.Cmd.Name
+	run.args = make([][]byte, len(c.Args))
+	for i, a := range c.Args {
+		run.args[i] = append([]byte(nil), a...)
+	}
 	run.done = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	run.cancel = cancel
@@ -216,7 +219,8 @@ func (e *Engine) busyScript(c *Client, args [][]byte) bool {
 		}
 	}
 	kill := cmd.Name == "script|kill" || cmd.Name == "function|kill"
-	if cmd.Is(FlagAllowBusy) && !kill {
+	stats := cmd.Name == "function|stats"
+	if cmd.Is(FlagAllowBusy) && !kill && !stats {
 		return false
 	}
 	threshold := time.Duration(e.cfg.Int("busy-reply-threshold")) * time.Millisecond
@@ -232,11 +236,17 @@ func (e *Engine) busyScript(c *Client, args [][]byte) bool {
 	if e.scripts.running.Load() != run {
 		return false
 	}
-	if kill {
+	if kill || stats {
 		if !cmd.arityOK(len(args)) {
 			return false
 		}
-		e.killRun(c.W, run, cmd.Name == "script|kill")
+		if kill {
+			e.killRun(c.W, run, cmd.Name == "script|kill")
+		} else {
+			// The libraries cannot change while the script holds the
+			// lock; loading running ordered this read after their writes.
+			writeFunctionStats(c.W, run, len(e.scripts.libs), len(e.scripts.funcs))
+		}
 		return true
 	}
 	if run.eval {

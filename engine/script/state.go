@@ -285,10 +285,9 @@ func (s *State) errorHandler(L *lua.LState) int {
 		if ctx := L.Context(); ctx != nil && ctx.Err() != nil {
 			// SCRIPT KILL: gopher-lua stops with the context's error.
 			t.RawSetString("err", lua.LString("ERR Script killed by user with SCRIPT KILL..."))
-			L.Push(t)
-			return 1
+		} else {
+			t.RawSetString("err", lua.LString("ERR "+luaMessage(msg)))
 		}
-		t.RawSetString("err", lua.LString("ERR "+luaMessage(msg)))
 	}
 	for lvl := 1; ; lvl++ {
 		dbg, ok := L.GetStack(lvl)
