@@ -163,7 +163,6 @@ func structPack(L *lua.LState) int {
 			out = append(out, s[:size]...)
 			if opt == 's' {
 				out = append(out, 0)
-				size++
 			}
 		default:
 			controlOptions(L, opt, f, &i, &h)
