@@ -44,7 +44,7 @@ type scriptRun struct {
 	e      *Engine
 	caller *Client
 	eval   bool
-	name   string // SHA1 or function name
+	name   string   // SHA1 or function name
 	args   [][]byte // the command that runs it, for FUNCTION STATS
 	flags  int
 	compat bool
@@ -85,10 +85,9 @@ func (e *Engine) runScript(c *Ctx, st *script.State, run *scriptRun, fn *lua.LFu
 	run.e, run.caller = e, c.C
 	run.now = time.UnixMilli(c.Now)
 	run.start = time.Now()
-	run.args = make([][]byte, len(c.Args))
-	for i, a := range c.Args {
-		run.args[i] = append([]byte(nil), a...)
-	}
+	// The arguments stay valid while the script runs: the connection
+	// reads nothing more until Execute returns.
+	run.args = c.Args
 	run.done = make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	run.cancel = cancel

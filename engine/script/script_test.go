@@ -1,6 +1,7 @@
 package script
 
 import (
+	"context"
 	"testing"
 
 	"github.com/mnemo-dev/mnemo/engine/resp"
@@ -21,7 +22,7 @@ func eval(t *testing.T, s *State, host Host, body string) string {
 	if err != nil {
 		return "compile: " + err.Error()
 	}
-	v, e := s.Run(nil, host, fn, "sha")
+	v, e := s.Run(context.Background(), host, fn, "sha")
 	if e != nil {
 		return "-" + e.Msg + "\r\n"
 	}
@@ -80,7 +81,7 @@ func TestLibraries(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", tc.body, err)
 		}
-		v, e := s.Run(nil, fakeHost{}, fn, "sha")
+		v, e := s.Run(context.Background(), fakeHost{}, fn, "sha")
 		if e != nil {
 			t.Fatalf("%s: %s", tc.body, e.Msg)
 		}
