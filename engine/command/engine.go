@@ -51,6 +51,8 @@ type Engine struct {
 	fx      effects
 	slowlog slowlog
 	latency latencyMonitor
+	// scripts is EVAL's and FUNCTION's state; script_run.go.
+	scripts scriptEngine
 
 	started time.Time
 	stop    chan struct{}
@@ -236,6 +238,9 @@ func (e *Engine) Execute(c *Client, args [][]byte) (blocked bool) {
 		now = e.Now()
 	}
 	c.Touch(now)
+	if e.busyScript(c, args) {
+		return false
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	mark := c.W.Len()

@@ -32,6 +32,7 @@ func init() {
 		{Name: "maxclients", Help: "maximum connected clients", Kind: Int, Default: "10000", Min: 1, Max: math.MaxUint32},
 		{Name: "slowlog-log-slower-than", Help: "log commands slower than this many microseconds (-1: off)", Kind: Int, Default: "10000", Min: -1, Max: maxInt},
 		{Name: "slowlog-max-len", Help: "slow log length", Kind: Int, Default: "128", Min: 0, Max: maxInt},
+		{Name: "busy-reply-threshold", Help: "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL may stop it", Aliases: []string{"lua-time-limit"}, Kind: Int, Default: "5000", Min: 0, Max: maxInt},
 		{Name: "latency-monitor-threshold", Help: "record latency spikes of at least this many ms (0: off)", Kind: Int, Default: "0", Min: 0, Max: maxInt},
 		{Name: "hash-max-listpack-entries", Help: "hash size up to which OBJECT ENCODING reports listpack", Aliases: []string{"hash-max-ziplist-entries"}, Kind: Int, Default: "512", Min: 0, Max: maxInt},
 		{Name: "hash-max-listpack-value", Help: "hash value length up to which OBJECT ENCODING reports listpack", Aliases: []string{"hash-max-ziplist-value"}, Kind: Int, Default: "64", Min: 0, Max: maxInt},
