@@ -282,6 +282,9 @@ func (e *Engine) swapKeyspace(shadow *Engine) {
 	e.db = shadow.db
 	e.db.Expired = expired
 	e.db.OnExpire = e.keyExpired
+	// Function libraries are state the log rebuilds too (FUNCTION LOAD is
+	// logged): take the shadow's, dropping any uncommitted load.
+	e.scripts.fn, e.scripts.libs, e.scripts.funcs = shadow.scripts.fn, shadow.scripts.libs, shadow.scripts.funcs
 	d.keys = map[string]*txlog.Batch{}
 	d.pending = nil
 	d.latest = nil

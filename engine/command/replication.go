@@ -166,6 +166,31 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 	return ""
 }
 
+// scriptWriteRefusal returns the error for a write a script attempts
+// with redis.call on a node that may not write now, or "". EVAL itself is
+// not a write command, so roleRefusal lets a keyless script through on a
+// replica, during a handoff or past the lease; its writes stop here.
+// Called with the engine lock held.
+func (e *Engine) scriptWriteRefusal() string {
+	d := e.log
+	if d == nil {
+		return ""
+	}
+	if d.down.Load() {
+		return errLogDown
+	}
+	r := d.repl
+	switch {
+	case r == nil:
+		return ""
+	case r.role.Load() != rolePrimary:
+		return errReadOnlyReplica
+	case r.hold != nil || !r.leaseValid():
+		return errLeaseExpired
+	}
+	return ""
+}
+
 // refuseExec turns a refusal of EXEC into Redis's EXECABORT, discarding
 // the transaction.
 func (e *Engine) refuseExec(c *Client, exec bool, msg string) string {

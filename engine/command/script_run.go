@@ -152,8 +152,8 @@ func (r *scriptRun) check(args [][]byte) (*Command, string) {
 		if r.ro {
 			return nil, "ERR Write commands are not allowed from read-only scripts."
 		}
-		if e.logDown() {
-			return nil, errLogDown
+		if msg := e.scriptWriteRefusal(); msg != "" {
+			return nil, msg
 		}
 		if msg := e.tooBigForLog(cmd, args); msg != "" {
 			return nil, msg
@@ -189,12 +189,6 @@ func (r *scriptRun) Log(level int, msg string) {
 		lv = slog.LevelWarn
 	}
 	slog.Log(context.Background(), lv, msg, "source", "script")
-}
-
-// scriptCommandDenied returns the error for a command a script may not
-// run under the caller's ACL user, or "" when it may.
-func (e *Engine) scriptCommandDenied(c *Client, cmd *Command, args [][]byte) string {
-	return ""
 }
 
 // busyScript answers, without the engine lock, a command that arrives
