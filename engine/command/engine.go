@@ -36,6 +36,8 @@ type Engine struct {
 
 	tracking *trackingState // guarded by mu; nil until a client tracks (tracking.go)
 
+	hfe hfeRegistry // guarded by mu; hashes with expiring fields (hash_ttl_expire.go)
+
 	topo topoState // the cluster topology and READONLY clients; cluster.go
 
 	stats stats // guarded by mu
@@ -146,6 +148,7 @@ func (e *Engine) cron() {
 		}
 		e.mu.Lock()
 		e.activeExpire()
+		e.activeExpireHashFields()
 		if e.tracking != nil {
 			e.trackingBroadcast(nil)
 		}
