@@ -141,3 +141,103 @@ func TestHashFieldExpiration(t *testing.T) {
 		}
 	}
 }
+
+// TestHashFieldActiveExpiry checks that the cron removes due fields of
+// hashes nobody reads, and the hash with its last field.
+func TestHashFieldActiveExpiry(t *testing.T) {
+	e, c, clk := newHFEEngine(t)
+	run(e, c, "HSET", "a", "x", "1", "y", "2")
+	run(e, c, "HPEXPIRE", "a", "100", "FIELDS", "1", "x")
+	run(e, c, "HSET", "b", "x", "1")
+	run(e, c, "HPEXPIRE", "b", "200", "FIELDS", "1", "x")
+	cycle := func() {
+		e.mu.Lock()
+		e.activeExpireHashFields()
+		e.mu.Unlock()
+	}
+	clk.t = clk.t.Add(150 * time.Millisecond)
+	cycle()
+	if got := e.db.Peek("a").Value.(interface{ Len() int }).Len(); got != 1 {
+		t.Fatalf("a has %d fields after the cycle, want 1", got)
+	}
+	if e.db.Peek("b") == nil {
+		t.Fatal("b expired early")
+	}
+	clk.t = clk.t.Add(100 * time.Millisecond)
+	cycle()
+	if e.db.Peek("b") != nil {
+		t.Fatal("b still exists after its last field expired")
+	}
+	if e.hfe.expired != 2 {
+		t.Fatalf("expired count %d, want 2", e.hfe.expired)
+	}
+}
+
+// TestHashFieldReplay runs field-expiration commands on a durable engine,
+// with expiry both lazy and active, and requires an engine rebuilt from
+// the log to hold the same fields with the same absolute times.
+func TestHashFieldReplay(t *testing.T) {
+	st := startLog(t)
+	a, ca := durableEngine(t, st)
+	clk := &hfeClock{time.UnixMilli(1_700_000_000_000)}
+	a.Now = func() time.Time { return clk.t }
+	script := []struct {
+		advance time.Duration
+		cmd     string
+	}{
+		{0, "HSET h f1 v1 f2 v2 f3 v3 f4 v4"},
+		{0, "HEXPIRE h 10 FIELDS 2 f1 f2"},
+		{0, "HPEXPIRE h 500 GT FIELDS 2 f1 f3"},
+		{0, "HEXPIRE h 0 FIELDS 1 f4"},
+		{0, "HPERSIST h FIELDS 1 f2"},
+		{0, "HSETEX s PX 300 FIELDS 2 a 1 b 2"},
+		{0, "HSETEX s KEEPTTL FIELDS 1 a 5"},
+		{0, "HINCRBYFLOAT s a 0.5"},
+		{0, "HGETEX s EX 100 FIELDS 1 b"},
+		{0, "HSETEX gone PX 100 FIELDS 1 a 1"},
+		{0, "HSETEX lazy PX 100 FIELDS 2 a 1 b 2"},
+		{0, "HPERSIST lazy FIELDS 1 b"},
+		{0, "HGETEX g PX 50 FIELDS 1 a"},
+		{0, "HSET g a 1 b 2"},
+		{0, "HGETEX g PX 50 FIELDS 1 a"},
+		{0, "HGETEX g PERSIST FIELDS 1 a"},
+		{0, "HSETEX g EX 0 FIELDS 1 b 9"},
+		{400 * time.Millisecond, "HGET lazy a"}, // lazy: HDEL lazy a
+		{0, "!cycle"},                           // active: s a, DEL gone
+		{0, "HGETALL h"},
+	}
+	for _, s := range script {
+		clk.t = clk.t.Add(s.advance)
+		if s.cmd == "!cycle" {
+			a.mu.Lock()
+			a.activeExpireHashFields()
+			a.commitGroup()
+			a.mu.Unlock()
+			continue
+		}
+		run(a, ca, strings.Fields(s.cmd)...)
+		ca.TakeMarks()
+	}
+	waitCommitted(t, a, ca)
+	b, cb := durableEngine(t, st)
+	b.Now = a.Now
+	state := func(e *Engine, c *Client) string {
+		var out strings.Builder
+		for _, k := range []string{"h", "s", "gone", "lazy", "g"} {
+			fields := parseArray(run(e, c, "HKEYS", k))
+			out.WriteString(k + ":")
+			for _, f := range fields {
+				out.WriteString(" " + f + "=" + flat(run(e, c, "HGET", k, f)) + "@" + flat(run(e, c, "HPEXPIRETIME", k, "FIELDS", "1", f)))
+			}
+			out.WriteString("\n")
+		}
+		return out.String()
+	}
+	want := state(a, ca)
+	if got := state(b, cb); got != want {
+		t.Fatalf("state rebuilt from the log differs\nprimary:\n%s\nrebuilt:\n%s", want, got)
+	}
+	if !strings.Contains(want, "lazy: b=2@:-1\n") || !strings.Contains(want, "gone:\n") || !strings.Contains(want, "s: b=2@:1700000100000\n") {
+		t.Fatalf("unexpected primary state:\n%s", want)
+	}
+}
