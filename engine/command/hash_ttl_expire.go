@@ -49,13 +49,19 @@ func (h *hfeHeap) Pop() any {
 // active expiry bounds its work per cron tick.
 const hfeFieldsPerCycle = 1000
 
-// sync makes the registry describe the engine's current keyspace: after a
-// rebuild swapped it (or at first use), it scans for hashes with TTLs.
+// sync makes the registry describe the engine's current keyspace. At
+// first use nothing can be missing (every TTL was set through a command
+// that registered it, replayed ones included); after a rebuild swapped
+// the keyspace, it scans the new one once for hashes with TTLs.
 func (r *hfeRegistry) sync(db *keyspace.DB) {
 	if r.db == db {
 		return
 	}
+	first := r.db == nil
 	r.db, r.at, r.items = db, map[string]int64{}, nil
+	if first {
+		return
+	}
 	for slot := range keyspace.NumSlots {
 		db.KeysInSlot(slot, func(key string, e *keyspace.Entry) bool {
 			if h, ok := e.Value.(*keyspace.Hash); ok && h.HasTTLs() {
