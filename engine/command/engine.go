@@ -37,6 +37,8 @@ type Engine struct {
 	tracking *trackingState // guarded by mu; nil until a client tracks (tracking.go)
 	acl      aclState       // users and the ACL log, guarded by mu; acl.go
 
+	hfe hfeRegistry // guarded by mu; hashes with expiring fields (hash_ttl_expire.go)
+
 	topo topoState // the cluster topology and READONLY clients; cluster.go
 
 	stats stats // guarded by mu
@@ -149,8 +151,10 @@ func (e *Engine) cron() {
 		}
 		e.mu.Lock()
 		if e.IsPrimary() {
-			// A replica's keys expire by the primary's DEL in the log.
+			// A replica's keys and fields expire by the primary's DEL and
+			// HDEL in the log.
 			e.activeExpire()
+			e.activeExpireHashFields()
 		}
 		if e.tracking != nil {
 			e.trackingBroadcast(nil)

@@ -50,13 +50,22 @@ func (c *Ctx) hashLimits() keyspace.Limits {
 
 // lookupHash returns key's hash for reading, nil if the key does not
 // exist, and ok=false (after writing WRONGTYPE) if it holds another type.
+// Fields whose time has passed are removed first (hash_ttl_expire.go).
 func (c *Ctx) lookupHash(key string) (h *keyspace.Hash, ok bool) {
-	return asHash(c, c.Lookup(key))
+	h, ok = asHash(c, c.Lookup(key))
+	if h != nil && h.HasTTLs() {
+		h = c.expireHashFields(key, h)
+	}
+	return h, ok
 }
 
 // lookupHashWrite is lookupHash for a command that will change the key.
 func (c *Ctx) lookupHashWrite(key string) (h *keyspace.Hash, ok bool) {
-	return asHash(c, c.LookupWrite(key))
+	h, ok = asHash(c, c.LookupWrite(key))
+	if h != nil && h.HasTTLs() {
+		h = c.expireHashFields(key, h)
+	}
+	return h, ok
 }
 
 func asHash(c *Ctx, e *keyspace.Entry) (*keyspace.Hash, bool) {
@@ -292,7 +301,7 @@ func hincrbyCmd(c *Ctx) {
 	if created {
 		h = keyspace.NewHash()
 	}
-	h.Set(field, strconv.FormatInt(old+incr, 10), c.hashLimits())
+	h.SetKeepTTL(field, strconv.FormatInt(old+incr, 10), c.hashLimits())
 	if created {
 		c.storeNewHash(key, h)
 	}
@@ -340,8 +349,8 @@ func hincrbyfloatCmd(c *Ctx) {
 	if created {
 		h = keyspace.NewHash()
 	}
-	h.Set(field, s, c.hashLimits())
-	c.Effect(bHSET, c.Args[1], c.Args[2], []byte(s))
+	h.SetKeepTTL(field, s, c.hashLimits())
+	c.hashSetEffect(h, c.Args[1], c.Args[2], []byte(s))
 	if created {
 		c.storeNewHash(key, h)
 	}

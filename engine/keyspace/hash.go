@@ -25,6 +25,12 @@ type Hash struct {
 	// like Redis's conversion it is never undone, so OBJECT ENCODING
 	// keeps reporting "hashtable" after the hash shrinks again.
 	hashtable bool
+	// ex is set once a field-expiration command has written the hash:
+	// Redis 7.4 then keeps a small hash as a "listpackex" for good.
+	ex bool
+	// ttls orders the fields that have an expiry time (hash_ttl.go); nil
+	// while no field ever had one, so plain hashes pay nothing.
+	ttls *fieldHeap
 }
 
 // hashEntry is one field of a Hash.
@@ -33,6 +39,7 @@ type hashEntry struct {
 	h            uint64
 	next         *hashEntry // next in the bucket, by increasing h
 	pos          int        // index in Hash.dense
+	ttl          *fieldTTL  // nil unless the field has an expiry time
 }
 
 const minHashBuckets = 4
@@ -55,6 +62,9 @@ func (h *Hash) Encoding(Limits) string {
 	if h.hashtable {
 		return "hashtable"
 	}
+	if h.ex {
+		return "listpackex"
+	}
 	return "listpack"
 }
 
@@ -70,6 +80,7 @@ func (h *Hash) Clone() Value {
 		dense:     make([]*hashEntry, len(h.dense)),
 		bytes:     h.bytes,
 		hashtable: h.hashtable,
+		ex:        h.ex,
 	}
 	for i, b := range h.buckets {
 		tail := &c.buckets[i]
@@ -80,13 +91,14 @@ func (h *Hash) Clone() Value {
 			tail = &ne.next
 		}
 	}
+	c.cloneTTLs(h)
 	return c
 }
 
 // Size implements Value: the fields and values plus the per-entry and
 // per-bucket overhead of this representation.
 func (h *Hash) Size() int64 {
-	return 64 + h.bytes + int64(len(h.dense))*(64+8) + int64(len(h.buckets))*8
+	return 64 + h.bytes + int64(len(h.dense))*(64+8) + int64(len(h.buckets))*8 + h.ttlSize()
 }
 
 // Len returns the number of fields.
@@ -124,9 +136,21 @@ func (h *Hash) NoteLength(n int, l Limits) {
 	}
 }
 
-// Set sets field to value and reports whether the field is new. The limits
-// decide whether the write converts the hash (see Encoding).
+// Set sets field to value and reports whether the field is new. Like
+// Redis's HSET it drops an expiry time the field had (SetKeepTTL keeps
+// it). The limits decide whether the write converts the hash (see
+// Encoding).
 func (h *Hash) Set(field, value string, l Limits) bool {
+	isNew := h.SetKeepTTL(field, value, l)
+	if !isNew && h.ttls != nil {
+		h.PersistField(field)
+	}
+	return isNew
+}
+
+// SetKeepTTL is Set keeping the expiry time of an existing field, as
+// HINCRBY and HSETEX KEEPTTL do.
+func (h *Hash) SetKeepTTL(field, value string, l Limits) bool {
 	h.NoteLength(len(field), l)
 	h.NoteLength(len(value), l)
 	hv := hashField(field)
@@ -159,6 +183,9 @@ func (h *Hash) Delete(field string) bool {
 	for e := *link; e != nil && e.h <= hv; e = *link {
 		if e.h == hv && e.field == field {
 			*link = e.next
+			if e.ttl != nil {
+				h.ttls.remove(e)
+			}
 			h.unlinkDense(e.pos)
 			h.bytes -= int64(len(e.field) + len(e.value))
 			if len(h.buckets) > minHashBuckets && len(h.dense)*8 < len(h.buckets) {
