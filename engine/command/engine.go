@@ -39,6 +39,8 @@ type Engine struct {
 	stats stats // guarded by mu
 	dirty int64 // guarded by mu; changes since start
 
+	evictPool evictionPool // guarded by mu; evict.go
+
 	// log is the shard's transactional log, nil without durability.
 	log *durable
 	// replaying is set while effects read from the log are applied.
@@ -68,6 +70,7 @@ type stats struct {
 	errorReplies     int64
 	expiredStalePerc float64
 	pubsubMessages   int64
+	evictedKeys      int64
 	// errorCodes counts error replies by their prefix (ERR, WRONGTYPE…)
 	// for INFO errorstats.
 	errorCodes map[string]int64
@@ -144,6 +147,7 @@ func (e *Engine) cron() {
 		}
 		e.mu.Lock()
 		e.activeExpire()
+		e.cronEvict()
 		e.commitGroup()
 		e.mu.Unlock()
 		if nhz := e.cfg.Int("hz"); nhz != hz {
@@ -307,6 +311,10 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 		e.reject(c, cmd, msg)
 		return
 	}
+	if msg := e.checkMemory(c, cmd); msg != "" {
+		e.reject(c, cmd, msg)
+		return
+	}
 	if c.multi != nil && !isTransactionControl(cmd) {
 		if cmd.Is(FlagNoMulti) {
 			e.reject(c, cmd, errNotAllowedInMulti)
@@ -427,6 +435,7 @@ func (e *Engine) keyExpired(key string) {
 		e.fx.args = append(e.fx.args, [][]byte{[]byte("DEL"), []byte(key)})
 		e.fx.keys = append(e.fx.keys, key)
 	}
+	e.notify(keyspaceEvent{class: notifyExpired, event: "expired"}, key)
 }
 
 // keyModified is the engine side of Ctx.Modified, also used for keys that
