@@ -20,7 +20,7 @@ import (
 // Eviction policies, from maxmemory-policy.
 type policy struct {
 	volatile bool // only keys with a TTL
-	kind      int // one of the evict* constants
+	kind     int  // one of the evict* constants
 }
 
 const (

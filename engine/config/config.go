@@ -292,6 +292,10 @@ func ParseMemory(s string) (int64, error) {
 			break
 		}
 	}
+	if ls == "" {
+		// Redis's memtoull reads nothing as 0.
+		return 0, nil
+	}
 	v, err := strconv.ParseInt(ls, 10, 64)
 	if err != nil || v < 0 && mul != 1 {
 		return 0, errors.New("argument must be a memory value")

@@ -16,6 +16,7 @@ func init() {
 	const maxInt = math.MaxInt64
 	for _, p := range []*Param{
 		{Name: "maxmemory", Help: "memory limit in bytes for the dataset (0: none); see maxmemory-policy", Kind: Memory, Default: "0", Min: 0, Max: maxInt},
+		{Name: "maxmemory-clients", Help: "memory all clients together may use, bytes or % of maxmemory (accepted: clients are never evicted)", Kind: String, Default: "0", Parse: parseMemoryOrPercent},
 		{Name: "maxmemory-policy", Help: "what to do at maxmemory: refuse writes or evict keys", Kind: Enum, Default: "noeviction",
 			Enum: []string{"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"}},
 		{Name: "maxmemory-samples", Help: "keys sampled per eviction round (precision against CPU)", Kind: Int, Default: "5", Min: 1, Max: math.MaxInt32},
@@ -180,4 +181,27 @@ func parseNotify(_, value string) (string, any, error) {
 		b = append(b, l.c)
 	}
 	return string(b), flags, nil
+}
+
+// parseMemoryOrPercent parses a memory value or a percentage, as Redis's
+// PERCENT_CONFIG memory parameters.
+func parseMemoryOrPercent(_, value string) (string, any, error) {
+	if p, ok := strings.CutSuffix(value, "%"); ok {
+		n, err := strconv.ParseInt(p, 10, 64)
+		if err != nil || n < 0 {
+			return "", nil, errors.New("argument must be a memory or percent value")
+		}
+		if n > 100 {
+			return "", nil, errors.New("percentage argument must be less or equal to 100")
+		}
+		if n == 0 {
+			return "0", int64(0), nil
+		}
+		return p + "%", nil, nil
+	}
+	n, err := ParseMemory(value)
+	if err != nil || n < 0 {
+		return "", nil, errors.New("argument must be a memory or percent value")
+	}
+	return strconv.FormatInt(n, 10), n, nil
 }
