@@ -185,6 +185,7 @@ func (e *Engine) NewClient(addr, laddr string, closer func()) *Client {
 		created: e.now(),
 		Notify:  make(chan struct{}, 1),
 	}
+	c.olim.cfg = e.cfg
 	c.Touch(c.created)
 	e.mu.Lock()
 	e.clients[c.ID] = c

@@ -139,6 +139,7 @@ func (db *DB) Delete(key string) bool {
 	}
 	db.count--
 	db.unaccount(e)
+	db.dropIfEmpty(s)
 	return true
 }
 
@@ -160,6 +161,7 @@ func (db *DB) expire(key string, s *slotData) {
 	delete(db.volatile, key)
 	db.count--
 	db.unaccount(e)
+	db.dropIfEmpty(s)
 	db.Expired++
 	if db.OnExpire != nil {
 		db.OnExpire(key)

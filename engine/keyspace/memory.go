@@ -25,7 +25,7 @@ var entryOverhead = allocSize(int64(unsafe.Sizeof(Entry{}))) + mapSlot
 const mapSlot = (16 + 8 + 1) * 4 / 3
 
 // slotMapOverhead is the fixed cost of a slot's map, allocated with the
-// slot's first key and kept until FLUSHALL (Go maps never shrink): its
+// slot's first key and dropped with its last (dropIfEmpty): its
 // header and first group of eight slots, less the per-key share of
 // that group already counted in mapSlot.
 const slotMapOverhead = 160
@@ -115,6 +115,16 @@ func (db *DB) unaccount(e *Entry) {
 	}
 }
 
+// dropIfEmpty frees the map of a slot whose last key left: Go maps never
+// shrink, so a slot that once held many keys would keep their table, and
+// 16384 empty maps would hold memory that evicting every key cannot free.
+func (db *DB) dropIfEmpty(s *slotData) {
+	if len(s.keys) == 0 && s.keys != nil {
+		s.keys = nil
+		db.Used -= slotMapOverhead
+	}
+}
+
 // Sample calls fn with up to n keys picked at random, from every key, or
 // only from those with a TTL when volatile is set, as Redis's
 // dictGetSomeKeys feeds its eviction pool: a few neighbours at a time from
@@ -141,15 +151,9 @@ func (db *DB) Sample(n int, volatile bool, fn func(key string, e *Entry)) {
 	// one large slot does not stand for the whole keyspace.
 	per := max(1, n/4)
 	for tries := 0; got < n && tries < 4*n; tries++ {
-		s := &db.slots[rand.IntN(NumSlots)]
-		if len(s.keys) == 0 {
-			if db.count < NumSlots/8 {
-				// A sparse keyspace: walk to the next non-empty slot.
-				s = db.nextNonEmpty(rand.IntN(NumSlots))
-			} else {
-				continue
-			}
-		}
+		// From a random slot, the next one holding keys: short walks
+		// in a dense keyspace, at worst all slots in a sparse one.
+		s := db.nextNonEmpty(rand.IntN(NumSlots))
 		i := 0
 		for k, e := range s.keys {
 			if i == per || got == n {
