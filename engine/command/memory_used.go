@@ -32,14 +32,6 @@ var startupHeap = sync.OnceValue(func() int64 {
 // usedPeak is the highest usedMemory reported (used_memory_peak).
 var usedPeak atomic.Int64
 
-// heapObjects returns the Go heap's bytes in live and not yet swept
-// objects.
-func heapObjects() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
 // heapLive returns the heap the last garbage collection found live.
 func heapLive() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}

@@ -26,8 +26,15 @@ type outputLimit struct {
 	softSince atomic.Int64
 }
 
+// replyChunk is the output that does not count against the limits, as
+// Redis's 16 KiB static reply buffer (PROTO_REPLY_CHUNK_BYTES) does not:
+// only what overflows it does, so small replies never close a client
+// whatever the limits say.
+const replyChunk = 16 << 10
+
 // over reports whether n bytes of pending output break limit l at now.
 func (o *outputLimit) over(l config.ClassLimit, n int64, now time.Time) bool {
+	n = max(n-replyChunk, 0)
 	if l.Hard > 0 && n >= l.Hard {
 		return true
 	}

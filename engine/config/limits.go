@@ -59,12 +59,16 @@ func (c *Config) OutputBufferLimits() OutputLimits {
 	return c.Parsed("client-output-buffer-limit").(OutputLimits)
 }
 
-// Errors of client-output-buffer-limit, Redis's texts.
-var (
-	errOBLArgs  = errors.New("Wrong number of arguments in buffer limit configuration.")
-	errOBLClass = errors.New("Invalid client class specified in buffer limit configuration.")
-	errOBLValue = errors.New("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
-)
+// Errors of client-output-buffer-limit: Redis's texts, which clients see.
+//
+//lint:ignore ST1005 Redis's exact client-visible text
+var errOBLArgs = errors.New("Wrong number of arguments in buffer limit configuration.")
+
+//lint:ignore ST1005 Redis's exact client-visible text
+var errOBLClass = errors.New("Invalid client class specified in buffer limit configuration.")
+
+//lint:ignore ST1005 Redis's exact client-visible text
+var errOBLValue = errors.New("Error in hard, soft or soft_seconds setting in buffer limit configuration.")
 
 // parseOutputLimits parses "class hard soft seconds ..." as Redis does:
 // words split on single spaces, classes normal, slave (or replica) and
@@ -146,6 +150,7 @@ var notifyLetters = []struct {
 	{'n', NotifyNew}, {'K', NotifyKeyspace}, {'E', NotifyKeyevent}, {'m', NotifyKeyMiss},
 }
 
+//lint:ignore ST1005 Redis's exact client-visible text
 var errNotify = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 
 // parseNotify parses notify-keyspace-events' letters into flags (an
