@@ -222,8 +222,9 @@ func (e *Engine) evict(key string) {
 }
 
 // checkMemory runs before a command: it evicts as needed, and refuses a
-// command that may use more memory (denyoom, or EXEC of a transaction
-// holding one) when memory could not be brought under the limit.
+// command that may use more memory (denyoom, EXEC of a transaction holding
+// one, anything queued inside MULTI) when memory could not be brought
+// under the limit.
 func (e *Engine) checkMemory(c *Client, cmd *Command) string {
 	if e.cfg.Int("maxmemory") == 0 || e.replaying {
 		return ""
@@ -232,10 +233,16 @@ func (e *Engine) checkMemory(c *Client, cmd *Command) string {
 		return ""
 	}
 	denyoom := cmd.Is(FlagDenyOOM)
-	if cmd.Name == "exec" && c.multi != nil {
+	switch {
+	case c.multi == nil:
+	case cmd.Name == "exec":
 		for _, q := range c.multi.cmds {
 			denyoom = denyoom || q.cmd.Is(FlagDenyOOM)
 		}
+	case cmd.Name != "discard" && cmd.Name != "quit" && cmd.Name != "reset":
+		// Queuing takes memory without bound: Redis refuses every
+		// command but those that end the transaction.
+		denyoom = true
 	}
 	if denyoom {
 		return errOOM
