@@ -16,12 +16,6 @@ const (
 	replySkip
 )
 
-// pubsubOutputLimit is the hard output buffer limit for pub/sub clients
-// (Redis's client-output-buffer-limit pubsub default hard limit): a
-// subscriber that cannot keep up is disconnected rather than allowed to
-// grow without bound.
-const pubsubOutputLimit = 32 << 20
-
 // Client is one connection's state as the engine sees it.
 //
 // Fields without a note are owned by the connection's goroutine and read by
@@ -75,6 +69,8 @@ type Client struct {
 	async   bool // set under the engine lock, read by the server after Execute
 	Notify  chan struct{}
 	outSize atomic.Int64
+	// olim applies client-output-buffer-limit (outbuf.go).
+	olim outputLimit
 
 	ctx Ctx
 }
@@ -128,16 +124,20 @@ func (c *Client) wake() {
 }
 
 // push writes an out-of-band message (pub/sub) to the client from another
-// client's command. It disconnects a client whose unsent output passes the
-// pub/sub limit.
+// client's command. It disconnects a client whose unsent output passes its
+// class's output buffer limit (outbuf.go), so a subscriber that cannot
+// keep up never holds more than that.
 func (c *Client) push(write func(w *resp.Writer)) {
+	if c.Killed() {
+		return
+	}
 	c.amu.Lock()
 	c.pushW.Proto = c.W.Proto
 	write(c.pushW)
 	n := c.pushW.Len()
 	c.outSize.Store(int64(n))
 	c.amu.Unlock()
-	if n > pubsubOutputLimit {
+	if c.pushOverLimit(int64(n)) {
 		c.Kill()
 		return
 	}

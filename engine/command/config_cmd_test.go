@@ -40,7 +40,7 @@ func TestConfigGetPatterns(t *testing.T) {
 		{[]string{"hz", "h?"}, "*2\r\n$2\r\nhz\r\n$2\r\n10\r\n"},
 		// A pattern reports an alias before its parameter.
 		{[]string{"zset-max-*-entries"}, "*4\r\n$24\r\nzset-max-ziplist-entries\r\n$3\r\n128\r\n$25\r\nzset-max-listpack-entries\r\n$3\r\n128\r\n"},
-		{[]string{"nosuch", "no*"}, "*0\r\n"},
+		{[]string{"nosuch", "nosuch*"}, "*0\r\n"},
 	} {
 		if got := run(e, c, append([]string{"CONFIG", "GET"}, tc.args...)...); got != tc.want {
 			t.Errorf("CONFIG GET %v = %q, want %q", tc.args, got, tc.want)

@@ -127,10 +127,11 @@ func (c *Ctx) Lookup(key string) *keyspace.Entry {
 	e := c.DB.Lookup(key, c.Now)
 	if e == nil {
 		c.E.stats.keyspaceMisses++
+		c.E.notifyMiss(key)
 		return nil
 	}
 	c.E.stats.keyspaceHits++
-	e.Access = c.Now
+	c.E.touch(e, c.Now)
 	return e
 }
 
@@ -138,7 +139,7 @@ func (c *Ctx) Lookup(key string) *keyspace.Entry {
 func (c *Ctx) LookupWrite(key string) *keyspace.Entry {
 	e := c.DB.Lookup(key, c.Now)
 	if e != nil {
-		e.Access = c.Now
+		c.E.touch(e, c.Now)
 	}
 	return e
 }
@@ -150,6 +151,7 @@ func (c *Ctx) LookupWrite(key string) *keyspace.Entry {
 func (c *Ctx) Modified(key string) {
 	e := c.E
 	e.keyModified(key)
+	e.changed(c, key)
 	e.dirty++
 	if e.log != nil && !e.replaying {
 		e.fx.keys = append(e.fx.keys, key)

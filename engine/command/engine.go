@@ -44,6 +44,8 @@ type Engine struct {
 	stats stats // guarded by mu
 	dirty int64 // guarded by mu; changes since start
 
+	evictPool evictionPool // guarded by mu; evict.go
+
 	// log is the shard's transactional log, nil without durability.
 	log *durable
 	// replaying is set while effects read from the log are applied.
@@ -75,6 +77,7 @@ type stats struct {
 	errorReplies     int64
 	expiredStalePerc float64
 	pubsubMessages   int64
+	evictedKeys      int64
 	// errorCodes counts error replies by their prefix (ERR, WRONGTYPE…)
 	// for INFO errorstats.
 	errorCodes map[string]int64
@@ -151,10 +154,11 @@ func (e *Engine) cron() {
 		}
 		e.mu.Lock()
 		if e.IsPrimary() {
-			// A replica's keys and fields expire by the primary's DEL and
-			// HDEL in the log.
+			// A replica's keys and fields expire, and are evicted, by the
+			// primary's DEL and HDEL in the log.
 			e.activeExpire()
 			e.activeExpireHashFields()
+			e.cronEvict()
 		}
 		if e.tracking != nil {
 			e.trackingBroadcast(nil)
@@ -196,6 +200,7 @@ func (e *Engine) NewClient(addr, laddr string, closer func()) *Client {
 		created: e.now(),
 		Notify:  make(chan struct{}, 1),
 	}
+	c.olim.cfg = e.cfg
 	c.Touch(c.created)
 	e.mu.Lock()
 	e.clients[c.ID] = c
@@ -332,6 +337,10 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 		e.reject(c, cmd, msg)
 		return
 	}
+	if msg := e.checkMemory(c, cmd); msg != "" {
+		e.reject(c, cmd, msg)
+		return
+	}
 	if c.multi != nil && !isTransactionControl(cmd) {
 		if cmd.Is(FlagNoMulti) {
 			e.reject(c, cmd, errNotAllowedInMulti)
@@ -453,6 +462,7 @@ func (e *Engine) keyExpired(key string) {
 		e.fx.args = append(e.fx.args, [][]byte{[]byte("DEL"), []byte(key)})
 		e.fx.keys = append(e.fx.keys, key)
 	}
+	e.notify(keyspaceEvent{class: notifyExpired, event: "expired"}, key)
 }
 
 // keyModified is the engine side of Ctx.Modified, also used for keys that

@@ -249,6 +249,11 @@ func infoMemory(e *Engine, b *infoBuilder) {
 	if v, ok := e.cfg.Get("maxmemory-policy"); ok {
 		policy = v
 	}
+	// used_memory is the engine's accounting (memory_used.go), which
+	// maxmemory is checked against; the runtime's figures follow it.
+	goHeap := m.used
+	m.used = uint64(e.usedMemory())
+	m.peak = uint64(usedPeak.Load())
 	frag := 0.0
 	if m.used > 0 {
 		frag = float64(m.rss) / float64(m.used)
@@ -260,6 +265,10 @@ func infoMemory(e *Engine, b *infoBuilder) {
 	b.add("used_memory_peak", m.peak)
 	b.add("used_memory_peak_human", bytesToHuman(m.peak))
 	b.add("used_memory_peak_perc", fmt.Sprintf("%.2f%%", float64(m.used)/float64(max(m.peak, 1))*100))
+	b.add("used_memory_startup", startupHeap())
+	b.add("used_memory_dataset", e.db.Used)
+	b.add("used_memory_go_heap", goHeap)
+	b.add("used_memory_go_heap_live", heapLive())
 	b.add("maxmemory", maxmemory)
 	b.add("maxmemory_human", bytesToHuman(maxmemory))
 	b.add("maxmemory_policy", policy)
@@ -328,7 +337,7 @@ func infoStats(e *Engine, b *infoBuilder) {
 	b.add("rejected_connections", s.rejectedConns)
 	b.add("expired_keys", e.db.Expired)
 	b.add("expired_stale_perc", fmt.Sprintf("%.2f", s.expiredStalePerc))
-	b.add("evicted_keys", 0)
+	b.add("evicted_keys", s.evictedKeys)
 	b.add("evicted_clients", 0)
 	b.add("keyspace_hits", s.keyspaceHits)
 	b.add("keyspace_misses", s.keyspaceMisses)
@@ -414,7 +423,7 @@ func (e *Engine) resetStats() {
 	s := &e.stats
 	s.totalConnections, s.totalCommands, s.rejectedConns = 0, 0, 0
 	s.keyspaceHits, s.keyspaceMisses, s.errorReplies = 0, 0, 0
-	s.expiredStalePerc, s.pubsubMessages = 0, 0
+	s.expiredStalePerc, s.pubsubMessages, s.evictedKeys = 0, 0, 0
 	s.errorCodes = nil
 	s.net.Input.Store(0)
 	s.net.Output.Store(0)
@@ -424,6 +433,7 @@ func (e *Engine) resetStats() {
 	}
 	e.latency.hists = nil
 	peakHeap.Store(0)
+	usedPeak.Store(0)
 }
 
 // timeCmd is TIME: Unix seconds and microseconds, as two bulk strings.

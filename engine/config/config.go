@@ -44,6 +44,11 @@ type Param struct {
 	ClampMin, ClampMax int64
 	// Check, if set, validates a value beyond its kind.
 	Check func(string) error
+	// Parse, if set, parses a String parameter's value given the current
+	// one (client-output-buffer-limit changes only the classes it names)
+	// into its canonical form and a parsed value the engine reads with
+	// Parsed, so that a hot path never parses text.
+	Parse func(cur, value string) (canon string, parsed any, err error)
 }
 
 // Config is a set of parameter values. It is safe for concurrent use: the
@@ -62,8 +67,9 @@ type Config struct {
 
 // slot holds one parameter's current value.
 type slot struct {
-	str atomic.Pointer[string] // canonical form, as CONFIG GET shows it
-	num atomic.Int64           // parsed Int/Memory/Bool value
+	str    atomic.Pointer[string] // canonical form, as CONFIG GET shows it
+	num    atomic.Int64           // parsed Int/Memory/Bool value
+	parsed atomic.Pointer[any]    // what Param.Parse returned, if it is set
 }
 
 var (
@@ -116,6 +122,15 @@ func (c *Config) Get(name string) (string, bool) {
 // Int returns an Int, Memory or Bool parameter's value (Bool as 0 or 1).
 func (c *Config) Int(name string) int64 { return c.vals[name].num.Load() }
 
+// Parsed returns what the parameter's Parse function made of its current
+// value (nil for parameters without one).
+func (c *Config) Parsed(name string) any {
+	if p := c.vals[name].parsed.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
 // Bool returns a Bool parameter's value.
 func (c *Config) Bool(name string) bool { return c.Int(name) != 0 }
 
@@ -152,7 +167,7 @@ func Validate(name, value string) error {
 	if p == nil {
 		return ErrUnknown
 	}
-	_, _, err := p.parse(value)
+	_, _, _, err := p.parse(p.Default, value)
 	return err
 }
 
@@ -170,33 +185,46 @@ func (c *Config) SetStartup(name, value string) error {
 }
 
 func (c *Config) store(p *Param, value string) error {
-	canon, n, err := p.parse(value)
+	c.setMu.Lock()
+	defer c.setMu.Unlock()
+	sl := c.vals[p.Name]
+	cur := p.Default
+	if s := sl.str.Load(); s != nil {
+		cur = *s
+	}
+	canon, n, parsed, err := p.parse(cur, value)
 	if err != nil {
 		return err
 	}
-	c.setMu.Lock()
-	sl := c.vals[p.Name]
 	sl.str.Store(&canon)
 	sl.num.Store(n)
-	c.setMu.Unlock()
+	if p.Parse != nil {
+		sl.parsed.Store(&parsed)
+	}
 	return nil
 }
 
 // parse validates value and returns its canonical form (as CONFIG GET
-// shows it) and, for numeric kinds, its number.
-func (p *Param) parse(value string) (string, int64, error) {
+// shows it), for numeric kinds its number, and what Parse made of it. cur
+// is the current value, for parameters whose new value amends the old.
+func (p *Param) parse(cur, value string) (string, int64, any, error) {
 	var n int64
+	var parsed any
 	switch p.Kind {
 	case Int:
 		v, err := strconv.ParseInt(value, 10, 64)
 		if err != nil {
-			return "", 0, errors.New("argument couldn't be parsed into an integer")
+			return "", 0, nil, errors.New("argument couldn't be parsed into an integer")
 		}
 		n = v
 	case Memory:
 		v, err := ParseMemory(value)
 		if err != nil {
-			return "", 0, err
+			return "", 0, nil, err
+		}
+		if v < 0 {
+			// Redis 7.0 reads every memory parameter as unsigned.
+			return "", 0, nil, errors.New("argument must be a memory value")
 		}
 		n = v
 		value = strconv.FormatInt(v, 10)
@@ -207,7 +235,18 @@ func (p *Param) parse(value string) (string, int64, error) {
 		case "no":
 			n, value = 0, "no"
 		default:
-			return "", 0, errors.New("argument must be 'yes' or 'no'")
+			return "", 0, nil, errors.New("argument must be 'yes' or 'no'")
+		}
+	case String:
+		if p.Parse != nil {
+			canon, v, err := p.Parse(cur, value)
+			if err != nil {
+				return "", 0, nil, err
+			}
+			value, parsed = canon, v
+			if i, ok := v.(int64); ok {
+				n = i
+			}
 		}
 	case Enum:
 		lv := strings.ToLower(value)
@@ -218,13 +257,13 @@ func (p *Param) parse(value string) (string, int64, error) {
 			}
 		}
 		if !found {
-			return "", 0, fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(p.Enum, ", "))
+			return "", 0, nil, fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(p.Enum, ", "))
 		}
 		value = lv
 	}
 	if p.Kind == Int || p.Kind == Memory {
 		if n < p.Min || n > p.Max {
-			return "", 0, fmt.Errorf("argument must be between %d and %d inclusive", p.Min, p.Max)
+			return "", 0, nil, fmt.Errorf("argument must be between %d and %d inclusive", p.Min, p.Max)
 		}
 	}
 	if p.ClampMax != 0 && (n < p.ClampMin || n > p.ClampMax) {
@@ -233,10 +272,10 @@ func (p *Param) parse(value string) (string, int64, error) {
 	}
 	if p.Check != nil {
 		if err := p.Check(value); err != nil {
-			return "", 0, err
+			return "", 0, nil, err
 		}
 	}
-	return value, n, nil
+	return value, n, parsed, nil
 }
 
 // ParseMemory parses a memory amount with Redis's units: b, k, kb, m, mb,
@@ -252,6 +291,10 @@ func ParseMemory(s string) (int64, error) {
 			ls, mul = strings.TrimSuffix(ls, u.suffix), u.mul
 			break
 		}
+	}
+	if ls == "" {
+		// Redis's memtoull reads nothing as 0.
+		return 0, nil
 	}
 	v, err := strconv.ParseInt(ls, 10, 64)
 	if err != nil || v < 0 && mul != 1 {

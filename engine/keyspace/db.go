@@ -15,6 +15,10 @@ type Entry struct {
 	// Freq is the logarithmic access counter (OBJECT FREQ and LFU
 	// eviction).
 	Freq uint8
+	// Mem is what the entry counted for in DB.Used when it was last
+	// accounted (Account); 0 for an entry never accounted yet, which is
+	// how a key new to the keyspace is told apart.
+	Mem int64
 }
 
 // slotData is the keys of one hash slot.
@@ -39,6 +43,9 @@ type DB struct {
 	// OnExpire, if set, is called for every key removed by expiry, lazy or
 	// active, after it is gone.
 	OnExpire func(key string)
+	// Used is the memory the keys hold, the sum of their entries' Mem
+	// (memory.go): removals subtract at once, writes add when accounted.
+	Used int64
 
 	// lastKey and lastSlot remember the last slot computed: a command
 	// usually looks a key up and then writes it, and CRC16 is the costliest
@@ -95,6 +102,7 @@ func (db *DB) Set(key string, value Value) *Entry {
 	s := &db.slots[db.slotOf(key)]
 	if s.keys == nil {
 		s.keys = make(map[string]*Entry)
+		db.Used += slotMapOverhead
 	}
 	e := s.keys[key]
 	if e == nil {
@@ -130,6 +138,8 @@ func (db *DB) Delete(key string) bool {
 		delete(db.volatile, key)
 	}
 	db.count--
+	db.unaccount(e)
+	db.dropIfEmpty(s)
 	return true
 }
 
@@ -146,9 +156,12 @@ func (db *DB) SetExpire(key string, e *Entry, at int64) {
 }
 
 func (db *DB) expire(key string, s *slotData) {
+	e := s.keys[key]
 	delete(s.keys, key)
 	delete(db.volatile, key)
 	db.count--
+	db.unaccount(e)
+	db.dropIfEmpty(s)
 	db.Expired++
 	if db.OnExpire != nil {
 		db.OnExpire(key)
@@ -199,6 +212,7 @@ func (db *DB) Flush() {
 	db.volatile = make(map[string]*Entry)
 	db.count = 0
 	db.AvgTTL = 0
+	db.Used = 0
 }
 
 // CountInSlot returns the number of keys in slot.

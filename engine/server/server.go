@@ -163,6 +163,10 @@ func (c *conn) serve() {
 			c.flush()
 			return
 		}
+		if !c.cl.Async() && c.cl.ReplyOverLimit(c.cl.W.Len()) {
+			c.s.Log.Warn("Closed client that reached its output buffer limit", "client", c.cl.Addr, "bytes", c.cl.W.Len())
+			return
+		}
 		if c.rd.Buffered() == 0 || c.cl.W.Len() > flushAbove {
 			if !c.flush() {
 				return
