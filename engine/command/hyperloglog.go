@@ -26,8 +26,8 @@ const (
 )
 
 // hllSparseMax is the size past which a sparse HyperLogLog turns dense
-// (hll-sparse-max-bytes, at Redis's default until the parameter exists).
-func hllSparseMax(*Ctx) int { return hllSparseMaxBytes }
+// (hll-sparse-max-bytes).
+func hllSparseMax(c *Ctx) int { return int(c.E.cfg.Int("hll-sparse-max-bytes")) }
 
 // asHLL returns the HyperLogLog string of an entry, writing WRONGTYPE
 // (Redis's two variants) when it is another type or not a HyperLogLog.

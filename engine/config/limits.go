@@ -32,9 +32,9 @@ func init() {
 		{Name: "activedefrag", Help: "active defragmentation (accepted: Go's allocator has no defragmenter)", Kind: Bool, Default: "no"},
 		{Name: "list-max-listpack-size", Aliases: []string{"list-max-ziplist-size"}, Help: "list node size (accepted; encoding is always quicklist-like)", Kind: Int, Default: "-2", Min: math.MinInt32, Max: math.MaxInt32},
 		{Name: "list-compress-depth", Help: "list nodes left uncompressed at each end (accepted; lists are never compressed)", Kind: Int, Default: "0", Min: 0, Max: math.MaxInt32},
-		{Name: "stream-node-max-bytes", Help: "stream node size (accepted; no streams yet)", Kind: Memory, Default: "4096", Min: 0, Max: maxInt},
-		{Name: "stream-node-max-entries", Help: "stream node entries (accepted; no streams yet)", Kind: Int, Default: "100", Min: 0, Max: maxInt},
-		{Name: "hll-sparse-max-bytes", Help: "HyperLogLog sparse size (accepted; no HyperLogLog yet)", Kind: Memory, Default: "3000", Min: 0, Max: maxInt},
+		{Name: "stream-node-max-bytes", Help: "stream node size (accepted; nodes hold the default 4096 bytes)", Kind: Memory, Default: "4096", Min: 0, Max: maxInt},
+		{Name: "stream-node-max-entries", Help: "stream node entries (accepted; nodes hold the default 100 entries)", Kind: Int, Default: "100", Min: 0, Max: maxInt},
+		{Name: "hll-sparse-max-bytes", Help: "largest sparse HyperLogLog before it turns dense", Kind: Memory, Default: "3000", Min: 0, Max: maxInt},
 	} {
 		define(p)
 	}
