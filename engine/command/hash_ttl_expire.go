@@ -93,6 +93,15 @@ func (c *Ctx) hashTTLsChanged(key string, h *keyspace.Hash) {
 	e.hfe.track(key, h)
 }
 
+// movedValue registers, for active expiry, the field TTLs of a value a
+// command stored whole under key (RENAME, COPY, RESTORE): they arrive
+// without passing through the field-expiration commands.
+func (c *Ctx) movedValue(key string, v keyspace.Value) {
+	if h, ok := v.(*keyspace.Hash); ok && h.HasTTLs() {
+		c.hashTTLsChanged(key, h)
+	}
+}
+
 // expireHashFields removes h's fields whose time has passed, for a
 // command about to use the hash under key; it returns the hash, or nil
 // when no field is left and the key is gone. Replaying the log removes

@@ -254,6 +254,7 @@ func renameGeneric(c *Ctx, nx bool) {
 	if exp != 0 {
 		c.DB.SetExpire(dst, ne, exp)
 	}
+	c.movedValue(dst, val)
 	c.Modified(src)
 	c.Modified(dst)
 	if nx {
@@ -312,6 +313,7 @@ func copyCmd(c *Ctx) {
 	}
 	ne := c.DB.Set(dst, e.Value.Clone())
 	ne.Access = c.Now
+	c.movedValue(dst, ne.Value)
 	if e.ExpireAt != 0 {
 		c.DB.SetExpire(dst, ne, e.ExpireAt)
 	}
