@@ -153,6 +153,7 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 		r.tail.Store(last)
 		e.mu.Lock()
 		d.repl = r
+		e.setRole(roleReplica)
 		e.mu.Unlock()
 		e.startFollowing(ctx)
 		go e.runElection(ctx)
@@ -282,6 +283,7 @@ func (e *Engine) swapKeyspace(shadow *Engine) {
 	e.db = shadow.db
 	e.db.Expired = expired
 	e.db.OnExpire = e.keyExpired
+	e.db.SetReplica(d.repl != nil && d.repl.role.Load() != rolePrimary)
 	d.keys = map[string]*txlog.Batch{}
 	d.pending = nil
 	d.latest = nil

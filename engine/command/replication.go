@@ -104,6 +104,14 @@ func (e *Engine) IsPrimary() bool {
 	return e.log == nil || e.log.repl == nil || e.log.repl.role.Load() == rolePrimary
 }
 
+// setRole makes the node primary or replica; with the engine lock held.
+// The keyspace follows the role: a replica hides keys whose time passed
+// but leaves their removal to the primary's DEL in the log.
+func (e *Engine) setRole(role int32) {
+	e.log.repl.role.Store(role)
+	e.db.SetReplica(role != rolePrimary)
+}
+
 func (r *replState) leaseValid() bool {
 	return int64(time.Since(r.base)) < r.leaseUntil.Load()
 }
@@ -441,7 +449,7 @@ func (e *Engine) depose(ctx context.Context, reason string) {
 	d := e.log
 	r := d.repl
 	e.mu.Lock()
-	r.role.Store(roleReplica)
+	e.setRole(roleReplica)
 	r.leaseUntil.Store(0)
 	e.mu.Unlock()
 	d.log.Warn("No longer primary: rebuilding from the log to rejoin as a replica", "reason", reason)
@@ -496,7 +504,7 @@ func (e *Engine) promote(ctx context.Context, el *txlog.Election, dec txlog.Deci
 				r.applied.Store(seq)
 				r.tail.Store(seq)
 				r.extendLease(sent)
-				r.role.Store(rolePrimary)
+				e.setRole(rolePrimary)
 				e.mu.Unlock()
 				// Renew at once: it clears the handoff flag and restarts
 				// the lease from now.
