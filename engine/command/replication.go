@@ -168,7 +168,7 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 		}
 		return ""
 	}
-	if !r.leaseValid() && (write || len(cmd.keySpecs) > 0) {
+	if !r.leaseValid() && !unsafeNoLeaseRefusal && (write || len(cmd.keySpecs) > 0) {
 		return e.refuseExec(c, exec, errLeaseExpired)
 	}
 	return ""
@@ -435,6 +435,8 @@ func (e *Engine) renew(ctx context.Context, el *txlog.Election) {
 		r.leaseRev, r.renewSent = rev, sent
 		r.extendLease(sent)
 		el.ObserveLease(l, rev, time.Now())
+	case unsafeNoDepose:
+		// Test-only build (unsafe_lease_on.go): stay primary.
 	case errors.Is(err, txlog.ErrLeaseLost):
 		e.depose(ctx, "another node took the lease")
 	case !r.leaseValid():
