@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,7 +98,15 @@ type replState struct {
 	lease  txlog.Lease
 	nodes  []txlog.NodeStatus
 	topoID string
+	// topoOffsets and topoAt are the offsets the topology shows and when
+	// it was built.
+	topoOffsets string
+	topoAt      time.Time
 }
+
+// offsetRefresh is how often the replication offsets that CLUSTER SHARDS
+// and INFO show may change: as often as nodes publish their status.
+func (r *replState) offsetRefresh() time.Duration { return r.opts.LeaseTTL / 4 }
 
 // IsPrimary reports whether the node serves writes: always without
 // replication.
@@ -540,7 +550,11 @@ func (e *Engine) publishView(el *txlog.Election, now time.Time) {
 }
 
 // setTopology publishes the shard as CLUSTER SLOTS/SHARDS/NODES show it:
-// the lease's holder as primary, the other live nodes as replicas.
+// the lease's holder as primary, the other live nodes as replicas (in node
+// ID order, which stays put while their offsets move). It builds a new
+// topology when the membership changes, and when only the replication
+// offsets do at most every offsetRefresh: nodes publish their offsets no
+// more often than that.
 func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	r := e.log.repl
 	if holder == "" {
@@ -551,6 +565,18 @@ func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 		port, _ := strconv.Atoi(ps)
 		return cluster.Node{ID: id, IP: host, Port: port, ReplOffset: int64(off)}
 	}
+	// The node's own offset is fresher than its last published status.
+	offset := func(s txlog.NodeStatus) uint64 {
+		switch {
+		case s.ID != r.opts.NodeID:
+			return s.Applied
+		case r.role.Load() == rolePrimary:
+			return e.log.com.LastSeq()
+		}
+		return r.applied.Load()
+	}
+	live = slices.Clone(live)
+	slices.SortFunc(live, func(a, b txlog.NodeStatus) int { return strings.Compare(a.ID, b.ID) })
 	var primary cluster.Node
 	var replicas []cluster.Node
 	sig := holder
@@ -558,14 +584,14 @@ func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	self := false
 	for _, s := range live {
 		if s.ID == holder {
-			primary.ReplOffset = int64(s.Applied)
+			primary.ReplOffset = int64(offset(s))
 			self = self || s.ID == r.opts.NodeID
 			continue
 		}
 		if !cluster.ValidNodeID(s.ID) {
 			continue
 		}
-		replicas = append(replicas, node(s.ID, s.Addr, s.Applied))
+		replicas = append(replicas, node(s.ID, s.Addr, offset(s)))
 		self = self || s.ID == r.opts.NodeID
 		sig += "," + s.ID + "@" + s.Addr
 	}
@@ -576,9 +602,16 @@ func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	if !cluster.ValidNodeID(holder) || !cluster.ValidNodeID(r.opts.NodeID) {
 		return
 	}
+	offs := strconv.FormatInt(primary.ReplOffset, 10)
+	for _, n := range replicas {
+		offs += "," + strconv.FormatInt(n.ReplOffset, 10)
+	}
+	now := time.Now()
 	r.viewMu.Lock()
-	same := sig == r.topoID
-	r.topoID = sig
+	same := sig == r.topoID && (offs == r.topoOffsets || now.Sub(r.topoAt) < r.offsetRefresh())
+	if !same {
+		r.topoID, r.topoOffsets, r.topoAt = sig, offs, now
+	}
 	r.viewMu.Unlock()
 	if same {
 		return
