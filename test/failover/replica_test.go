@@ -126,6 +126,29 @@ func TestReplicaReads(t *testing.T) {
 		c.close()
 	}
 
+	// The primary's CLUSTER SHARDS and INFO follow the replicas' offsets
+	// (they are published every TTL/4), not only joins and leaves.
+	var offs []string
+	for try := 0; try < 100; try++ {
+		offs = shardOffsets(s.addrs[p])
+		info := infoAll(s.addrs[p])
+		synced := len(offs) == len(s.addrs) && strings.Count(info, ",offset="+primaryOffset+",") == len(s.addrs)-1
+		for _, o := range offs {
+			synced = synced && o == primaryOffset
+		}
+		if synced {
+			break
+		}
+		offs = append(offs, "info: "+info)
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, o := range offs {
+		if o != primaryOffset {
+			t.Errorf("the primary's CLUSTER SHARDS or INFO shows offsets %v; every node is at %s", offs, primaryOffset)
+			break
+		}
+	}
+
 	// The log as it ends: every value read and every acknowledged write
 	// must be in it.
 	logged := loggedValues(t, s, keys)
@@ -503,4 +526,45 @@ func helloField(v value, name string) string {
 		}
 	}
 	return ""
+}
+
+// shardOffsets returns the replication-offset of every node in addr's
+// CLUSTER SHARDS.
+func shardOffsets(addr string) []string {
+	c, err := dial(addr)
+	if err != nil {
+		return nil
+	}
+	defer c.close()
+	v, err := c.do("CLUSTER", "SHARDS")
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, shard := range v.elems {
+		for i := 0; i+1 < len(shard.elems); i += 2 {
+			if shard.elems[i].str != "nodes" {
+				continue
+			}
+			for _, n := range shard.elems[i+1].elems {
+				for j := 0; j+1 < len(n.elems); j += 2 {
+					if n.elems[j].str == "replication-offset" {
+						out = append(out, strconv.FormatInt(n.elems[j+1].n, 10))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// infoAll returns INFO replication of addr.
+func infoAll(addr string) string {
+	c, err := dial(addr)
+	if err != nil {
+		return ""
+	}
+	defer c.close()
+	v, _ := c.do("INFO", "replication")
+	return v.str
 }
