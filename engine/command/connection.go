@@ -115,7 +115,12 @@ func helloCmd(c *Ctx) {
 	c.W.BulkString("mode")
 	c.W.BulkString("cluster")
 	c.W.BulkString("role")
-	c.W.BulkString("master")
+	if c.E.IsPrimary() {
+		c.W.BulkString("master")
+	} else {
+		// Redis says "replica" here, where ROLE says "slave".
+		c.W.BulkString("replica")
+	}
 	c.W.BulkString("modules")
 	c.W.Array(0)
 }

@@ -153,6 +153,7 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 		r.tail.Store(last)
 		e.mu.Lock()
 		d.repl = r
+		e.setRole(roleReplica)
 		e.mu.Unlock()
 		e.startFollowing(ctx)
 		go e.runElection(ctx)
@@ -282,9 +283,11 @@ func (e *Engine) swapKeyspace(shadow *Engine) {
 	e.db = shadow.db
 	e.db.Expired = expired
 	e.db.OnExpire = e.keyExpired
-	// Function libraries are state the log rebuilds too (FUNCTION LOAD is
-	// logged): take the shadow's, dropping any uncommitted load.
+	e.db.SetReplica(d.repl != nil && d.repl.role.Load() != rolePrimary)
+	// Function libraries and the index of hash field TTLs are state the
+	// log rebuilds too: take the shadow's, dropping any uncommitted load.
 	e.scripts.fn, e.scripts.libs, e.scripts.funcs = shadow.scripts.fn, shadow.scripts.libs, shadow.scripts.funcs
+	e.hfe = shadow.hfe
 	d.keys = map[string]*txlog.Batch{}
 	d.pending = nil
 	d.latest = nil

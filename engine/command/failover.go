@@ -290,7 +290,7 @@ func (e *Engine) handOver(ctx context.Context, el *txlog.Election, target txlog.
 	el.ObserveLease(l, rev, time.Now())
 	e.mu.Lock()
 	r.applied.Store(d.com.LastSeq())
-	r.role.Store(roleReplica)
+	e.setRole(roleReplica)
 	r.leaseUntil.Store(0)
 	e.mu.Unlock()
 	e.startFollowing(ctx)

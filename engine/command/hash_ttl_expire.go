@@ -105,10 +105,13 @@ func (c *Ctx) movedValue(key string, v keyspace.Value) {
 // expireHashFields removes h's fields whose time has passed, for a
 // command about to use the hash under key; it returns the hash, or nil
 // when no field is left and the key is gone. Replaying the log removes
-// nothing: fields leave through the effects the primary logged.
+// nothing, and neither does a replica: fields leave through the effects
+// the primary logged. (A replica shows a due field until the primary's
+// HDEL arrives, one cron tick later at most while the primary is up;
+// unlike whole keys, it does not hide it.)
 func (c *Ctx) expireHashFields(key string, h *keyspace.Hash) *keyspace.Hash {
 	e := c.E
-	if e.replaying {
+	if e.replaying || e.db.Replica() {
 		return h
 	}
 	e.hfe.sync(e.db)

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -96,12 +98,28 @@ type replState struct {
 	lease  txlog.Lease
 	nodes  []txlog.NodeStatus
 	topoID string
+	// topoOffsets and topoAt are the offsets the topology shows and when
+	// it was built.
+	topoOffsets string
+	topoAt      time.Time
 }
+
+// offsetRefresh is how often the replication offsets that CLUSTER SHARDS
+// and INFO show may change: as often as nodes publish their status.
+func (r *replState) offsetRefresh() time.Duration { return r.opts.LeaseTTL / 4 }
 
 // IsPrimary reports whether the node serves writes: always without
 // replication.
 func (e *Engine) IsPrimary() bool {
 	return e.log == nil || e.log.repl == nil || e.log.repl.role.Load() == rolePrimary
+}
+
+// setRole makes the node primary or replica; with the engine lock held.
+// The keyspace follows the role: a replica hides keys whose time passed
+// but leaves their removal to the primary's DEL in the log.
+func (e *Engine) setRole(role int32) {
+	e.log.repl.role.Store(role)
+	e.db.SetReplica(role != rolePrimary)
 }
 
 func (r *replState) leaseValid() bool {
@@ -160,7 +178,7 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 		}
 		return ""
 	}
-	if !r.leaseValid() && (write || len(cmd.keySpecs) > 0) {
+	if !r.leaseValid() && !unsafeNoLeaseRefusal && (write || len(cmd.keySpecs) > 0) {
 		return e.refuseExec(c, exec, errLeaseExpired)
 	}
 	return ""
@@ -452,6 +470,8 @@ func (e *Engine) renew(ctx context.Context, el *txlog.Election) {
 		r.leaseRev, r.renewSent = rev, sent
 		r.extendLease(sent)
 		el.ObserveLease(l, rev, time.Now())
+	case unsafeNoDepose:
+		// Test-only build (unsafe_lease_on.go): stay primary.
 	case errors.Is(err, txlog.ErrLeaseLost):
 		e.depose(ctx, "another node took the lease")
 	case !r.leaseValid():
@@ -466,7 +486,7 @@ func (e *Engine) depose(ctx context.Context, reason string) {
 	d := e.log
 	r := d.repl
 	e.mu.Lock()
-	r.role.Store(roleReplica)
+	e.setRole(roleReplica)
 	r.leaseUntil.Store(0)
 	e.mu.Unlock()
 	d.log.Warn("No longer primary: rebuilding from the log to rejoin as a replica", "reason", reason)
@@ -521,7 +541,7 @@ func (e *Engine) promote(ctx context.Context, el *txlog.Election, dec txlog.Deci
 				r.applied.Store(seq)
 				r.tail.Store(seq)
 				r.extendLease(sent)
-				r.role.Store(rolePrimary)
+				e.setRole(rolePrimary)
 				e.mu.Unlock()
 				// Renew at once: it clears the handoff flag and restarts
 				// the lease from now.
@@ -555,7 +575,11 @@ func (e *Engine) publishView(el *txlog.Election, now time.Time) {
 }
 
 // setTopology publishes the shard as CLUSTER SLOTS/SHARDS/NODES show it:
-// the lease's holder as primary, the other live nodes as replicas.
+// the lease's holder as primary, the other live nodes as replicas (in node
+// ID order, which stays put while their offsets move). It builds a new
+// topology when the membership changes, and when only the replication
+// offsets do at most every offsetRefresh: nodes publish their offsets no
+// more often than that.
 func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	r := e.log.repl
 	if holder == "" {
@@ -566,6 +590,18 @@ func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 		port, _ := strconv.Atoi(ps)
 		return cluster.Node{ID: id, IP: host, Port: port, ReplOffset: int64(off)}
 	}
+	// The node's own offset is fresher than its last published status.
+	offset := func(s txlog.NodeStatus) uint64 {
+		switch {
+		case s.ID != r.opts.NodeID:
+			return s.Applied
+		case r.role.Load() == rolePrimary:
+			return e.log.com.LastSeq()
+		}
+		return r.applied.Load()
+	}
+	live = slices.Clone(live)
+	slices.SortFunc(live, func(a, b txlog.NodeStatus) int { return strings.Compare(a.ID, b.ID) })
 	var primary cluster.Node
 	var replicas []cluster.Node
 	sig := holder
@@ -573,14 +609,14 @@ func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	self := false
 	for _, s := range live {
 		if s.ID == holder {
-			primary.ReplOffset = int64(s.Applied)
+			primary.ReplOffset = int64(offset(s))
 			self = self || s.ID == r.opts.NodeID
 			continue
 		}
 		if !cluster.ValidNodeID(s.ID) {
 			continue
 		}
-		replicas = append(replicas, node(s.ID, s.Addr, s.Applied))
+		replicas = append(replicas, node(s.ID, s.Addr, offset(s)))
 		self = self || s.ID == r.opts.NodeID
 		sig += "," + s.ID + "@" + s.Addr
 	}
@@ -591,9 +627,16 @@ func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	if !cluster.ValidNodeID(holder) || !cluster.ValidNodeID(r.opts.NodeID) {
 		return
 	}
+	offs := strconv.FormatInt(primary.ReplOffset, 10)
+	for _, n := range replicas {
+		offs += "," + strconv.FormatInt(n.ReplOffset, 10)
+	}
+	now := time.Now()
 	r.viewMu.Lock()
-	same := sig == r.topoID
-	r.topoID = sig
+	same := sig == r.topoID && (offs == r.topoOffsets || now.Sub(r.topoAt) < r.offsetRefresh())
+	if !same {
+		r.topoID, r.topoOffsets, r.topoAt = sig, offs, now
+	}
 	r.viewMu.Unlock()
 	if same {
 		return

@@ -4,7 +4,9 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mnemo-dev/mnemo/engine/txlog"
@@ -55,6 +57,10 @@ func (e *Engine) replInfo() replInfo {
 				ri.replicas = append(ri.replicas, n)
 			}
 		}
+		// The view is refreshed every election tick with the offsets the
+		// replicas last published; list them in a stable order (slaveN
+		// keeps naming the same replica as offsets move).
+		slices.SortFunc(ri.replicas, func(a, b txlog.NodeStatus) int { return strings.Compare(a.ID, b.ID) })
 		return ri
 	}
 	ri.offset = r.applied.Load()

@@ -47,6 +47,11 @@ type DB struct {
 	// (memory.go): removals subtract at once, writes add when accounted.
 	Used int64
 
+	// replica hides expired keys instead of removing them: on a replica
+	// keys leave only through the primary's DEL in the log, so that its
+	// keyspace stays the log's (see SetReplica).
+	replica bool
+
 	// lastKey and lastSlot remember the last slot computed: a command
 	// usually looks a key up and then writes it, and CRC16 is the costliest
 	// part of a lookup.
@@ -76,8 +81,19 @@ func (db *DB) Len() int { return db.count }
 // VolatileLen returns the number of keys with an expiry time.
 func (db *DB) VolatileLen() int { return len(db.volatile) }
 
+// SetReplica switches replica mode on or off. In replica mode a key whose
+// time has passed reads as missing but stays in the keyspace, as on a
+// Redis replica: the primary removes it and its DEL reaches the replica
+// through the log. A replica that removed keys itself would drift from the
+// log (and a later promotion would act on a keyspace the log never held).
+func (db *DB) SetReplica(on bool) { db.replica = on }
+
+// Replica reports whether the DB is in replica mode.
+func (db *DB) Replica() bool { return db.replica }
+
 // Lookup returns key's entry, or nil if it does not exist. A key whose time
-// has passed at now is removed and reported missing.
+// has passed at now is reported missing and removed, except in replica
+// mode, where it is only hidden.
 func (db *DB) Lookup(key string, now int64) *Entry {
 	s := &db.slots[db.slotOf(key)]
 	e := s.keys[key]
@@ -85,7 +101,9 @@ func (db *DB) Lookup(key string, now int64) *Entry {
 		return nil
 	}
 	if e.ExpireAt != 0 && e.ExpireAt <= now {
-		db.expire(key, s)
+		if !db.replica {
+			db.expire(key, s)
+		}
 		return nil
 	}
 	return e
@@ -171,8 +189,12 @@ func (db *DB) expire(key string, s *slotData) {
 // ExpireSample is one step of active expiry: it looks at up to n random
 // keys with an expiry time and removes those whose time has passed at now.
 // It returns how many it looked at and how many it removed; like Redis, the
-// caller repeats while a good share of the sample was expired.
+// caller repeats while a good share of the sample was expired. In replica
+// mode it removes nothing.
 func (db *DB) ExpireSample(n int, now int64) (sampled, expired int) {
+	if db.replica {
+		return 0, 0
+	}
 	// Go's map iteration starts at a random point, which makes this a
 	// cheap random sample.
 	var dead []string
@@ -229,7 +251,8 @@ func (db *DB) KeysInSlot(slot int, fn func(key string, e *Entry) bool) {
 }
 
 // RandomKey returns a random key that has not expired at now, or "" and
-// false when there is none. Expired keys met on the way are removed.
+// false when there is none. Expired keys met on the way are removed
+// (skipped in replica mode).
 func (db *DB) RandomKey(now int64) (string, bool) {
 	for tries := 0; db.count > 0 && tries < 100; tries++ {
 		// Pick a random non-empty slot, weighting slots by size would be
@@ -242,7 +265,9 @@ func (db *DB) RandomKey(now int64) (string, bool) {
 			}
 			for k, e := range s.keys {
 				if e.ExpireAt != 0 && e.ExpireAt <= now {
-					db.expire(k, s)
+					if !db.replica {
+						db.expire(k, s)
+					}
 					break
 				}
 				return k, true
