@@ -7,7 +7,8 @@
 #  3. Durable, three log replicas on loopback (hack/mnemo-r3.sh) against
 #     the same redis-server, SET.
 #  4. In memory, the commands redis-benchmark -t does not cover: streams
-#     (XADD, XREADGROUP), HyperLogLog (PFADD), bitmaps (SETBIT), geo (GEOADD).
+#     (XADD, XREADGROUP), HyperLogLog (PFADD), bitmaps (SETBIT), geo
+#     (GEOADD), and EVALSHA of a small script.
 # SECTIONS picks sections ("1 2 3 4" by default); bench.sh's variables apply.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,12 +38,16 @@ for s in $sections; do
 		echo
 		# XREADGROUP needs at least N entries to deliver one per call: its
 		# SETUP fills the stream and creates the group first.
-		CUSTOM="XADD bench:s * field value; XREADGROUP GROUP g c COUNT 1 STREAMS bench:s >; PFADD bench:hll __rand_int__; SETBIT bench:bits:__rand_int__ 100 1; GEOADD bench:geo 13.361389 38.115556 __rand_int__" \
+		CUSTOM="XADD bench:s * field value; XREADGROUP GROUP g c COUNT 1 STREAMS bench:s >; PFADD bench:hll __rand_int__; SETBIT bench:bits:__rand_int__ 100 1; GEOADD bench:geo 13.361389 38.115556 __rand_int__; EVALSHA 4e6d8fc8bb01276962cce5371fa795a7763657ae 1 bench:k" \
 			BENCH_ARGS="${BENCH_ARGS:--r 100000}" PIPELINES="${PIPELINES:-1}" \
 			SETUP='redis-cli -p "$PORT" DEL bench:s bench:hll bench:geo >/dev/null
 if [ "$NAME" = XREADGROUP ]; then
 	redis-benchmark -p "$PORT" -n "$N" -c 50 -q XADD bench:s "*" field value >/dev/null
 	redis-cli -p "$PORT" XGROUP CREATE bench:s g 0 >/dev/null
+fi
+if [ "$NAME" = EVALSHA ]; then
+	redis-cli -p "$PORT" SET bench:k v >/dev/null
+	redis-cli -p "$PORT" SCRIPT LOAD "return redis.call('"'"'get'"'"', KEYS[1])" >/dev/null
 fi' \
 			MNEMO_CMD="$root/bin/mnemo local --in-memory yes" bash hack/bench.sh
 		;;
