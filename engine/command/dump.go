@@ -151,6 +151,7 @@ func restoreCmd(c *Ctx) {
 	if o.freq >= 0 && c.lfuPolicy() {
 		ent.Freq = uint8(o.freq)
 	}
+	c.movedValue(key, v)
 	c.Modified(key)
 	fx := [][]byte{[]byte("RESTORE"), []byte(key), strconv.AppendInt(nil, ttl, 10), payload, []byte("REPLACE")}
 	if ttl != 0 {

@@ -241,6 +241,8 @@ func (d *Decoder) ReadValue(typ byte) (keyspace.Value, error) {
 		return d.readSet(typ)
 	case TypeHash, TypeHashZipmap, TypeHashZiplist, TypeHashListpack:
 		return d.readHash(typ)
+	case TypeHashMetadata, TypeHashMetadataPreGA:
+		return d.readHashMetadata(typ)
 	case TypeZSet, TypeZSet2, TypeZSetZiplist, TypeZSetListpack:
 		return d.readZSet(typ)
 	}
@@ -424,6 +426,54 @@ func (d *Decoder) readHash(typ byte) (keyspace.Value, error) {
 	}
 	return nonEmpty(h, h.Len())
 }
+
+// readHashMetadata reads a hash with field expiry times (Redis 7.4).
+func (d *Decoder) readHashMetadata(typ byte) (keyspace.Value, error) {
+	var min uint64
+	if typ == TypeHashMetadata {
+		b, err := d.readFull(8)
+		if err != nil {
+			return nil, err
+		}
+		min = binary.LittleEndian.Uint64(b)
+	}
+	n, err := d.readCount()
+	if err != nil {
+		return nil, err
+	}
+	h := keyspace.NewHash()
+	for i := 0; i < n; i++ {
+		ttl, err := d.ReadLen()
+		if err != nil {
+			return nil, err
+		}
+		f, err := d.ReadString()
+		if err != nil {
+			return nil, err
+		}
+		v, err := d.ReadString()
+		if err != nil {
+			return nil, err
+		}
+		if !h.Set(string(f), string(v), d.Limits) {
+			return nil, bad("duplicate hash fields")
+		}
+		at := ttl
+		if typ == TypeHashMetadata && ttl != 0 {
+			at = ttl + min - 1
+		}
+		if at != 0 {
+			if at > maxFieldExpire {
+				return nil, bad("hash field expiry time out of range")
+			}
+			h.SetFieldExpire(string(f), int64(at))
+		}
+	}
+	return nonEmpty(h, h.Len())
+}
+
+// maxFieldExpire is the largest field expiry time Redis accepts (2^48-1 ms).
+const maxFieldExpire = 1<<48 - 1
 
 func (d *Decoder) readZSet(typ byte) (keyspace.Value, error) {
 	z := keyspace.NewZSet()

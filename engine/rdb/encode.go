@@ -32,6 +32,12 @@ const (
 	TypeStreamListpack2 = 19
 	TypeSetListpack     = 20
 	TypeStreamListpack3 = 21
+	// TypeHashMetadataPreGA and TypeHashMetadata are Redis 7.4's hashes
+	// with field expiry times: a field's time is absolute in the first;
+	// in the second it is stored relative to the hash's earliest time
+	// (written first, 8 bytes little-endian) plus one, 0 meaning none.
+	TypeHashMetadataPreGA = 22
+	TypeHashMetadata      = 24
 )
 
 // Quicklist node containers in TypeListQuicklist2.
@@ -233,6 +239,25 @@ func (e *Encoder) writeSet(s *keyspace.Set) {
 }
 
 func (e *Encoder) writeHash(h *keyspace.Hash) {
+	if h.HasTTLs() {
+		// Field expiry times exist only in Redis 7.4's hash types; a
+		// plain hash would lose them.
+		min := h.MinExpire()
+		e.WriteType(TypeHashMetadata)
+		e.write(binary.LittleEndian.AppendUint64(e.tmp[:0], uint64(min)))
+		e.WriteLen(uint64(h.Len()))
+		h.Each(func(f, v string) bool {
+			var rel uint64
+			if at, ok := h.FieldExpireAt(f); ok {
+				rel = uint64(at-min) + 1
+			}
+			e.WriteLen(rel)
+			e.WriteString([]byte(f))
+			e.WriteString([]byte(v))
+			return e.err == nil
+		})
+		return
+	}
 	if h.Listpack() {
 		lp := newListpack()
 		h.Each(func(f, v string) bool {

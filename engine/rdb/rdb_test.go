@@ -2,6 +2,7 @@ package rdb
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -91,5 +92,47 @@ func TestLZFRoundTrip(t *testing.T) {
 	}
 	if c := lzfCompress([]byte("abcdefghijklmnopqrstuvwxyz"), 22); c != nil {
 		t.Fatalf("incompressible input compressed to %q", c)
+	}
+}
+
+// A hash with field expiry times round-trips with its times (Redis 7.4's
+// hash-metadata type), in both of Redis's encodings of the hash.
+func TestHashFieldTTLsRoundTrip(t *testing.T) {
+	l := limits
+	for _, n := range []int{3, 600} { // listpack and hashtable sizes
+		h := keyspace.NewHash()
+		for i := 0; i < n; i++ {
+			h.Set(fmt.Sprintf("f%d", i), fmt.Sprintf("v%d", i), l)
+		}
+		h.NoteLength(n, l)
+		want := map[string]int64{"f0": 1_900_000_000_000, "f2": 1_900_000_000_500, "f1": 2_000_000_000_000}
+		for f, at := range want {
+			h.SetFieldExpire(f, at)
+		}
+		p, err := Dump(h, l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p[0] != TypeHashMetadata {
+			t.Fatalf("n=%d: type %d, want %d", n, p[0], TypeHashMetadata)
+		}
+		v, err := Restore(p, l)
+		if err != nil {
+			t.Fatalf("n=%d: %v", n, err)
+		}
+		got := v.(*keyspace.Hash)
+		if got.Len() != n {
+			t.Fatalf("n=%d: %d fields back", n, got.Len())
+		}
+		for i := 0; i < n; i++ {
+			f := fmt.Sprintf("f%d", i)
+			at, ok := got.FieldExpireAt(f)
+			if want[f] != at || !ok {
+				t.Errorf("n=%d: %s expires at %d (%v), want %d", n, f, at, ok, want[f])
+			}
+			if v, _ := got.Get(f); v != fmt.Sprintf("v%d", i) {
+				t.Errorf("n=%d: %s = %q", n, f, v)
+			}
+		}
 	}
 }
