@@ -533,7 +533,8 @@ func (e *Engine) publishView(el *txlog.Election, now time.Time) {
 // the lease's holder as primary, the other live nodes as replicas.
 func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	r := e.log.repl
-	if holder == "" {
+	if holder == "" || e.topo.clustered.Load() {
+		// A cluster node's topology comes from the slot map (cluster_route.go).
 		return
 	}
 	node := func(id, addr string, off uint64) cluster.Node {
