@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mnemo-dev/mnemo/engine/cluster"
@@ -64,6 +65,10 @@ type clusterState struct {
 	// published: writes held by a migration wait for it. Guarded by the
 	// engine lock.
 	changed chan struct{}
+
+	// routed is the topology keys are routed by, nil until the node has
+	// read the slot map: until then it serves no key.
+	routed atomic.Pointer[cluster.Topology]
 
 	// resolving is the ID of a stale migration being cancelled, so the
 	// watcher does not start a second cancel. Watcher goroutine only.
@@ -156,6 +161,7 @@ func (e *Engine) publishCluster() {
 	e.mu.Lock()
 	e.topo.once.Do(func() {})
 	e.topo.cur.Store(t)
+	cl.routed.Store(t)
 	close(cl.changed)
 	cl.changed = make(chan struct{})
 	e.mu.Unlock()
@@ -215,9 +221,9 @@ func (e *Engine) clusterRoute(c *Client, cmd *Command, args [][]byte, queued boo
 	}
 	deadline := time.Now().Add(maxHold)
 	for {
-		t := e.topo.cur.Load()
+		t := cl.routed.Load()
 		if t == nil {
-			return ""
+			return e.routeRefusal(c, exec, errNoPrimary)
 		}
 		owner := t.Owner(slot)
 		if owner == nil {

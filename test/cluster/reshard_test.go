@@ -125,7 +125,11 @@ func (pc *procCluster) migrate(m cluster.Move, afterStart func()) (string, error
 		if err != nil {
 			return "", err
 		}
-		if len(res) > 0 {
+		if len(res) == 0 {
+			// The source restarted: its migration is gone with it.
+			return "lost", fmt.Errorf("the source no longer knows the migration")
+		}
+		{
 			last := res[len(res)-1].(map[any]any)
 			if st := last["state"].(string); st == "done" || st == "failed" || st == "cancelled" {
 				if st != "done" {
