@@ -221,7 +221,7 @@ func (e *Engine) migrate(ctx context.Context, m *outMigration) (bool, error) {
 	if err := e.awaitEpoch(ctx, m, target, cfg.Epoch); err != nil {
 		return false, e.cancelMigration(ctx, m, err)
 	}
-	conn, err := dialMigrate(target)
+	conn, err := dialMigrateLink(target)
 	if err != nil {
 		return false, e.cancelMigration(ctx, m, fmt.Errorf("cannot reach the target: %w", err))
 	}
@@ -329,7 +329,7 @@ func takeDirty(m *outMigration) []string {
 
 // shipKeys sends each key's present value (or its deletion) to the
 // target, a few at a time under the engine lock.
-func (e *Engine) shipKeys(m *outMigration, conn *migrateConn, keys []string) error {
+func (e *Engine) shipKeys(m *outMigration, conn *migrateLink, keys []string) error {
 	const chunk = 64
 	limits := e.limits()
 	bASKING, bRESTORE := []byte("ASKING"), []byte("RESTORE")
@@ -365,14 +365,15 @@ func (e *Engine) shipKeys(m *outMigration, conn *migrateConn, keys []string) err
 		keys = keys[n:]
 		var bytes int64
 		for _, it := range items {
-			if err := conn.send(bASKING); err != nil {
+			key := []byte(it.key)
+			slot := keySlot(key)
+			if err := conn.send(slot, bASKING); err != nil {
 				return err
 			}
-			key := []byte(it.key)
 			if it.payload == nil {
-				err = conn.send(bDEL, key)
+				err = conn.send(slot, bDEL, key)
 			} else {
-				err = conn.send(bRESTORE, key, strconv.AppendInt(nil, it.at, 10), it.payload, bREPLACE, bABSTTL)
+				err = conn.send(slot, bRESTORE, key, strconv.AppendInt(nil, it.at, 10), it.payload, bREPLACE, bABSTTL)
 				bytes += int64(len(key) + len(it.payload))
 			}
 			if err != nil {
@@ -384,7 +385,10 @@ func (e *Engine) shipKeys(m *outMigration, conn *migrateConn, keys []string) err
 		m.bytesSent += bytes
 		e.mu.Unlock()
 	}
-	return conn.flush()
+	// No flush: the target answers a batch only after one commit of its
+	// log, so the bigger the batches it reads, the fewer commits a move
+	// waits for. migrateConn.send flushes large buffers, wait the rest.
+	return nil
 }
 
 // limits are the encoding limits DUMP payloads are written with.

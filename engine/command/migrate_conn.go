@@ -30,14 +30,14 @@ type migrateConn struct {
 }
 
 // migrateWindow is how many commands may await their reply.
-const migrateWindow = 8192
+const migrateWindow = 32768
 
 func dialMigrate(addr string) (*migrateConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 256<<10),
+	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20),
 		window: make(chan struct{}, migrateWindow), done: make(chan struct{})}
 	go m.read(bufio.NewReaderSize(nc, 64<<10))
 	return m, nil
@@ -60,7 +60,7 @@ func (m *migrateConn) send(args ...[]byte) error {
 		m.w.Write(a)
 		m.w.WriteString("\r\n")
 	}
-	if m.w.Buffered() > 128<<10 {
+	if m.w.Buffered() > 512<<10 {
 		return m.flush()
 	}
 	return nil
@@ -191,4 +191,53 @@ func request(addr string, timeout time.Duration, args ...string) (string, error)
 		return string(buf[:n]), nil
 	}
 	return line[1:], nil
+}
+
+// migrateStreams is how many connections a migration sends on. The
+// target answers what it read of a connection only after one commit of
+// its log, so one connection moves one read buffer per commit; several
+// keep several commits in flight. A key always goes on the same
+// connection (by its slot), so its values arrive in the order sent.
+const migrateStreams = 4
+
+// migrateLink is a migration's set of connections to the target.
+type migrateLink struct{ conns []*migrateConn }
+
+func dialMigrateLink(addr string) (*migrateLink, error) {
+	l := &migrateLink{}
+	for range migrateStreams {
+		c, err := dialMigrate(addr)
+		if err != nil {
+			l.close()
+			return nil, err
+		}
+		l.conns = append(l.conns, c)
+	}
+	return l, nil
+}
+
+// send queues a command on the connection of slot.
+func (l *migrateLink) send(slot int, args ...[]byte) error {
+	return l.conns[slot%len(l.conns)].send(args...)
+}
+
+// wait waits until every connection's commands were answered.
+func (l *migrateLink) wait() error {
+	for _, c := range l.conns {
+		if err := c.flush(); err != nil {
+			return err
+		}
+	}
+	for _, c := range l.conns {
+		if err := c.wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *migrateLink) close() {
+	for _, c := range l.conns {
+		c.close()
+	}
 }

@@ -34,6 +34,9 @@ func main() {
 	before := flag.Duration("before", 10*time.Second, "foreground measurement before the move")
 	flag.Parse()
 	if err := run(*mnemo, *keys, *size, *clients, *before); err != nil {
+		if b, rerr := os.ReadFile(os.Getenv("RESHARDBENCH_LOG")); rerr == nil && len(b) > 0 {
+			os.Stderr.Write(b[max(0, len(b)-4000):])
+		}
 		fmt.Fprintln(os.Stderr, "reshardbench:", err)
 		os.Exit(1)
 	}
@@ -64,7 +67,9 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	}
 	defer os.RemoveAll(dir)
 	port := freeBase(2)
-	out, _ := os.Create(filepath.Join(dir, "local.out"))
+	logFile := filepath.Join(os.TempDir(), "reshardbench-"+strconv.Itoa(os.Getpid())+".out")
+	os.Setenv("RESHARDBENCH_LOG", logFile)
+	out, _ := os.Create(logFile)
 	cmd := exec.Command(mnemo, "local", "--shards", "2", "--port", strconv.Itoa(port), "--dir", filepath.Join(dir, "data"))
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}

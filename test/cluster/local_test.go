@@ -109,6 +109,7 @@ func TestLocalClusterWithClusterClients(t *testing.T) {
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{lc.addrs[0]}, MaxRedirects: 8})
 	defer cc.Close()
 
+	//lint:ignore SA1019 CLUSTER SLOTS is what is tested (clients still use it)
 	slots, err := cc.ClusterSlots(ctx).Result()
 	if err != nil {
 		t.Fatal(err)

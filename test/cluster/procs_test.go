@@ -147,58 +147,6 @@ func (p *proc) start() {
 	p.mu.Unlock()
 }
 
-// signal sends sig to the running process, by its PID.
-func (p *proc) signal(sig syscall.Signal) {
-	p.t.Helper()
-	p.mu.Lock()
-	cmd := p.cmd
-	p.mu.Unlock()
-	if cmd == nil {
-		return
-	}
-	if err := cmd.Process.Signal(sig); err != nil {
-		p.t.Logf("%s: signal %v: %v", p.name, sig, err)
-	}
-}
-
-// stop sends SIGSTOP and waits until every thread of the process has
-// stopped: the signal takes effect asynchronously, and a test that goes on
-// before it has would race the process it means to freeze.
-func (p *proc) stop() {
-	p.t.Helper()
-	p.signal(syscall.SIGSTOP)
-	p.mu.Lock()
-	pid := p.cmd.Process.Pid
-	p.mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for !allStopped(pid) {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s (pid %d) did not stop within 10s of SIGSTOP", p.name, pid)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// allStopped reports whether every thread of pid is in state T (stopped).
-func allStopped(pid int) bool {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil || len(tasks) == 0 {
-		return false
-	}
-	for _, task := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
-		if err != nil {
-			return false
-		}
-		// pid (comm) state ...: the state follows the last parenthesis.
-		i := strings.LastIndexByte(string(b), ')')
-		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
-}
-
 // kill sends SIGKILL to the running process and waits until it is gone.
 // A stopped process dies as well.
 func (p *proc) kill() {

@@ -83,6 +83,7 @@ func (pc *procCluster) owners() map[int][]cluster.SlotRange {
 	pc.t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: pc.addrs[0], MaxRetries: -1})
 	defer c.Close()
+	//lint:ignore SA1019 CLUSTER SLOTS is what is tested (clients still use it)
 	slots, err := c.ClusterSlots(context.Background()).Result()
 	if err != nil {
 		pc.t.Fatal(err)
