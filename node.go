@@ -35,6 +35,8 @@ type roleFlag struct {
 
 var localFlags = []roleFlag{
 	{"in-memory", "yes|no", "run without the transactional log: writes are acknowledged at once and lost when the process ends, as with redis-server's persistence off (for caches and benchmarks)", "no"},
+	{"shards", "N", "run a cluster of N shards in this process, nodes on ports port, port+1, … sharing the embedded log (0: one node, not a cluster)", "0"},
+	{"replicas", "R", "replicas per shard with --shards (each shard is 1+R nodes with lease election)", "0"},
 }
 
 var nodeFlags = []roleFlag{
@@ -43,9 +45,13 @@ var nodeFlags = []roleFlag{
 	{"log-replicas", "R", "replicas of the shard's log stream when the node creates it", "3"},
 	{"role", "auto|solo", "auto: one of the shard's nodes, a replica until it wins the lease as primary; solo: the shard's only writer, no election", "solo"},
 	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
+	{"cluster-shards", "N", "make the node one of a multi-shard cluster (role auto); if the cluster has no slot map yet, create one spreading the slots over shards 0…N-1 (0: not a cluster)", "0"},
 }
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
+	if vals, rest, err := splitRoleFlags(localFlags, args); err == nil && vals["shards"] != "0" && !slicesContains(args, "--help", "-h") {
+		return runLocalCluster(vals, rest, stdout, stderr)
+	}
 	return serveEngine("local", "Runs the embedded default: a Redis-compatible endpoint on 127.0.0.1 with its\n"+
 		"own transactional log (NATS JetStream, one replica, fsync on every append) kept\n"+
 		"in DIR/mnemo-log, in the foreground until SIGINT or SIGTERM. Every write is\n"+
@@ -346,9 +352,30 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	} else if role != "solo" && role != "" {
 		return usage("--role takes auto or solo")
 	}
+	clusterShards, err := strconv.Atoi(vals["cluster-shards"])
+	if vals["cluster-shards"] == "" {
+		clusterShards, err = 0, nil
+	}
+	if err != nil || clusterShards < 0 || clusterShards > cluster.NumSlots {
+		return usage("--cluster-shards must be a number of shards")
+	}
+	if clusterShards > 0 {
+		if opts.Replication == nil {
+			return usage("--cluster-shards needs --role auto")
+		}
+		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err := enableCluster(cctx, e, nc, shard, replicas, clusterShards, opts.Replication, log)
+		cancel()
+		if err != nil {
+			return fail("%v", err)
+		}
+	}
 	started := time.Now()
 	if err := e.AttachLog(ctx, st, opts); err != nil {
 		return fail("%v", err)
+	}
+	if clusterShards > 0 {
+		e.StartCluster(ctx)
 	}
 	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	return closeAll, 0

@@ -79,7 +79,9 @@ func (r SlotRange) Len() int { return r.End - r.Start + 1 }
 // Shard is a set of slot ranges served by one primary and its replicas.
 type Shard struct {
 	// ID is the shard's 40-hex ID (CLUSTER MYSHARDID).
-	ID       string
+	ID string
+	// Num is the shard's number: its log is stream MNEMO_SHARD_<Num>.
+	Num      int
 	Slots    []SlotRange
 	Primary  Node
 	Replicas []Node
@@ -104,6 +106,10 @@ type Topology struct {
 	shards       []Shard
 	// owner maps each slot to an index into shards, -1 when unassigned.
 	owner [NumSlots]int16
+	// migrations are the slot moves in progress; mig maps each slot to
+	// an index into them, -1 when the slot is not moving (nil: none).
+	migrations []Migration
+	mig        *[NumSlots]int16
 }
 
 // Errors New returns for a topology that cannot be.
@@ -185,6 +191,39 @@ func SingleNode(self Node) *Topology {
 func ShardIDOf(nodeID string) string {
 	sum := sha1.Sum([]byte("mnemo-shard:" + nodeID))
 	return hex.EncodeToString(sum[:])
+}
+
+// WithMigrations records the slot moves in progress; call it before the
+// topology is shared.
+func (t *Topology) WithMigrations(ms []Migration) *Topology {
+	if len(ms) == 0 {
+		return t
+	}
+	t.migrations = ms
+	var mig [NumSlots]int16
+	for i := range mig {
+		mig[i] = -1
+	}
+	for i, m := range ms {
+		for _, r := range m.Slots {
+			for slot := max(r.Start, 0); slot <= min(r.End, NumSlots-1); slot++ {
+				mig[slot] = int16(i)
+			}
+		}
+	}
+	t.mig = &mig
+	return t
+}
+
+// Migrations returns the slot moves in progress.
+func (t *Topology) Migrations() []Migration { return t.migrations }
+
+// MigrationOf returns the migration moving slot, or nil.
+func (t *Topology) MigrationOf(slot int) *Migration {
+	if t.mig == nil || slot < 0 || slot >= NumSlots || t.mig[slot] < 0 {
+		return nil
+	}
+	return &t.migrations[t.mig[slot]]
 }
 
 // Self returns this node's ID.

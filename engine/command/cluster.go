@@ -81,6 +81,15 @@ type topoState struct {
 	// so it stays within twice the live clients that use it.
 	readOnly  map[int64]struct{}
 	pruneSize int
+
+	// cl is set when the node is one of a multi-shard cluster
+	// (AttachCluster); nil, it is alone and owns every slot.
+	// clustered says so without the engine lock.
+	cl        *clusterState
+	clustered atomic.Bool
+	// out is the slot migration this node drives as the source primary,
+	// nil when none runs. Guarded by the engine lock.
+	out *outMigration
 }
 
 // topology returns the topology in force, building the single-node one
@@ -166,10 +175,15 @@ func readwriteCmd(c *Ctx) {
 	c.W.OK()
 }
 
-// askingCmd accepts ASKING. A node that owns every slot never answers ASK,
-// so no client has a reason to follow one with a command; the flag starts
-// to matter with slot migration.
-func askingCmd(c *Ctx) { c.W.OK() }
+// askingCmd flags the client's next command as allowed in a slot being
+// imported into this node's shard (cluster_route.go): a migration's
+// source sends the keys that way.
+func askingCmd(c *Ctx) {
+	if cl := c.E.topo.cl; cl != nil {
+		cl.asking[c.C.ID] = struct{}{}
+	}
+	c.W.OK()
+}
 
 func clusterInfoCmd(c *Ctx) {
 	t := c.E.Topology()

@@ -329,6 +329,10 @@ func (e *Engine) dispatch(c *Client, args [][]byte, now, start time.Time) {
 		e.reject(c, cmd, "ERR Can't execute '"+cmd.Name+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
+	if msg := e.clusterRoute(c, cmd, args, c.multi != nil && !isTransactionControl(cmd)); msg != "" {
+		e.reject(c, cmd, msg)
+		return
+	}
 	if msg := e.roleRefusal(c, cmd, args); msg != "" {
 		e.reject(c, cmd, msg)
 		return
@@ -474,6 +478,9 @@ func (e *Engine) keyModified(key string) {
 	// Most of the time nobody watches or waits: skip the lookups.
 	if len(e.watchers) > 0 && len(e.watchers[key]) > 0 {
 		e.touchWatchers(key)
+	}
+	if e.topo.out != nil {
+		e.migrationTouched(key)
 	}
 	if len(e.blockedOn) > 0 && len(e.blockedOn[key]) > 0 && !e.readySet[key] {
 		e.readySet[key] = true

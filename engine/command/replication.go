@@ -582,7 +582,8 @@ func (e *Engine) publishView(el *txlog.Election, now time.Time) {
 // more often than that.
 func (e *Engine) setTopology(holder, addr string, live []txlog.NodeStatus) {
 	r := e.log.repl
-	if holder == "" {
+	if holder == "" || e.topo.clustered.Load() {
+		// A cluster node's topology comes from the slot map (cluster_route.go).
 		return
 	}
 	node := func(id, addr string, off uint64) cluster.Node {

@@ -1,0 +1,243 @@
+package command
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// migrateConn is a migration's pipelined connection to the target
+// primary: the source writes ASKING + RESTORE (or DEL) pairs without
+// waiting, and a reader goroutine checks the replies as they come. The
+// target answers a write only once its log committed it, so a reply
+// read means the key is durable on the target.
+type migrateConn struct {
+	nc net.Conn
+	w  *bufio.Writer
+
+	// window bounds the commands sent and not yet answered.
+	window chan struct{}
+
+	mu      sync.Mutex
+	err     error // the first error reply or read failure; guarded by mu
+	pending sync.WaitGroup
+	done    chan struct{} // closed when the reader stops
+}
+
+// migrateWindow is how many commands may await their reply.
+const migrateWindow = 32768
+
+func dialMigrate(addr string) (*migrateConn, error) {
+	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return nil, err
+	}
+	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20),
+		window: make(chan struct{}, migrateWindow), done: make(chan struct{})}
+	go m.read(bufio.NewReaderSize(nc, 64<<10))
+	return m, nil
+}
+
+// send queues one command; its reply must be +OK or an integer.
+func (m *migrateConn) send(args ...[]byte) error {
+	if err := m.failed(); err != nil {
+		return err
+	}
+	select {
+	case m.window <- struct{}{}:
+	case <-m.done:
+		return m.failed()
+	}
+	m.pending.Add(1)
+	m.w.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
+	for _, a := range args {
+		m.w.WriteString("$" + strconv.Itoa(len(a)) + "\r\n")
+		m.w.Write(a)
+		m.w.WriteString("\r\n")
+	}
+	if m.w.Buffered() > 512<<10 {
+		return m.flush()
+	}
+	return nil
+}
+
+func (m *migrateConn) flush() error {
+	m.nc.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	if err := m.w.Flush(); err != nil {
+		m.setErr(fmt.Errorf("cannot send to the target: %w", err))
+		return m.failed()
+	}
+	return nil
+}
+
+// wait flushes and waits until every command sent was answered, and
+// returns the first failure.
+func (m *migrateConn) wait() error {
+	if err := m.flush(); err != nil {
+		return err
+	}
+	all := make(chan struct{})
+	go func() { m.pending.Wait(); close(all) }()
+	select {
+	case <-all:
+	case <-m.done:
+	}
+	return m.failed()
+}
+
+func (m *migrateConn) failed() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.err
+}
+
+func (m *migrateConn) setErr(err error) {
+	m.mu.Lock()
+	if m.err == nil {
+		m.err = err
+	}
+	m.mu.Unlock()
+}
+
+func (m *migrateConn) close() {
+	m.nc.Close()
+	<-m.done
+}
+
+// read checks replies until the connection ends.
+func (m *migrateConn) read(r *bufio.Reader) {
+	defer close(m.done)
+	for {
+		m.nc.SetReadDeadline(time.Now().Add(60 * time.Second))
+		line, err := r.ReadSlice('\n')
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) && !errors.Is(err, io.EOF) {
+				err = fmt.Errorf("target connection: %w", err)
+			}
+			m.setErr(fmt.Errorf("lost the target: %w", err))
+			m.releaseAll()
+			return
+		}
+		if len(line) > 0 && line[0] == '-' {
+			m.setErr(fmt.Errorf("the target refused a key: %s", trimCRLF(line[1:])))
+		}
+		<-m.window
+		m.pending.Done()
+	}
+}
+
+// releaseAll settles every command still waiting, after a failure.
+func (m *migrateConn) releaseAll() {
+	for {
+		select {
+		case <-m.window:
+			m.pending.Done()
+		default:
+			return
+		}
+	}
+}
+
+func trimCRLF(b []byte) string {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return string(b)
+}
+
+// request sends one command on a fresh connection and returns its reply
+// line (simple replies) or bulk payload; for the source's questions to
+// the target (CLUSTER INFO).
+func request(addr string, timeout time.Duration, args ...string) (string, error) {
+	nc, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer nc.Close()
+	nc.SetDeadline(time.Now().Add(timeout))
+	w := bufio.NewWriter(nc)
+	w.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
+	for _, a := range args {
+		w.WriteString("$" + strconv.Itoa(len(a)) + "\r\n" + a + "\r\n")
+	}
+	if err := w.Flush(); err != nil {
+		return "", err
+	}
+	r := bufio.NewReader(nc)
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return "", err
+	}
+	line = trimCRLF([]byte(line))
+	switch {
+	case line == "":
+		return "", errors.New("empty reply")
+	case line[0] == '-':
+		return "", errors.New(line[1:])
+	case line[0] == '$' || line[0] == '=':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < 0 {
+			return "", errors.New("bad reply")
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return "", err
+		}
+		return string(buf[:n]), nil
+	}
+	return line[1:], nil
+}
+
+// migrateStreams is how many connections a migration sends on. The
+// target answers what it read of a connection only after one commit of
+// its log, so one connection moves one read buffer per commit; several
+// keep several commits in flight. A key always goes on the same
+// connection (by its slot), so its values arrive in the order sent.
+const migrateStreams = 4
+
+// migrateLink is a migration's set of connections to the target.
+type migrateLink struct{ conns []*migrateConn }
+
+func dialMigrateLink(addr string) (*migrateLink, error) {
+	l := &migrateLink{}
+	for range migrateStreams {
+		c, err := dialMigrate(addr)
+		if err != nil {
+			l.close()
+			return nil, err
+		}
+		l.conns = append(l.conns, c)
+	}
+	return l, nil
+}
+
+// send queues a command on the connection of slot.
+func (l *migrateLink) send(slot int, args ...[]byte) error {
+	return l.conns[slot%len(l.conns)].send(args...)
+}
+
+// wait waits until every connection's commands were answered.
+func (l *migrateLink) wait() error {
+	for _, c := range l.conns {
+		if err := c.flush(); err != nil {
+			return err
+		}
+	}
+	for _, c := range l.conns {
+		if err := c.wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (l *migrateLink) close() {
+	for _, c := range l.conns {
+		c.close()
+	}
+}

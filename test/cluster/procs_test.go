@@ -1,0 +1,227 @@
+//go:build linux
+
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// mnemoBin is bin/mnemo built once for the package by TestMain.
+var mnemoBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	// Everything the tests write lives in one directory named after this
+	// process; t.TempDir goes there too. A run killed by -timeout cannot
+	// clean up after itself (its processes die with it, see proc.start),
+	// so each run removes what dead runs left.
+	base := os.TempDir()
+	removeDeadRuns(base)
+	dir := filepath.Join(base, fmt.Sprintf("mnemo-cluster-%d", os.Getpid()))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	os.Setenv("TMPDIR", dir)
+	mnemoBin = filepath.Join(dir, "mnemo")
+	_, file, _, _ := runtime.Caller(0)
+	build := exec.Command("go", "build", "-o", mnemoBin, ".")
+	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "cluster: go build: %v: %s\n", err, out)
+		return 1
+	}
+	return m.Run()
+}
+
+// removeDeadRuns removes the directories of earlier runs whose process
+// is gone.
+func removeDeadRuns(base string) {
+	dirs, _ := filepath.Glob(filepath.Join(base, "mnemo-cluster-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), "mnemo-cluster-"))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago.
+// The listeners stay open until all n are chosen, so none repeats.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	ports := make([]int, n)
+	for i := range ports {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+		ports[i] = ln.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+// proc is one mnemo process a test started. Its output goes to a file in
+// the test's temporary directory and is logged when the test fails.
+type proc struct {
+	t    *testing.T
+	name string
+	args []string
+	out  string // output file
+
+	mu   sync.Mutex
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the current process has exited
+}
+
+// startProc starts `mnemo ARGS...` and registers its end with t.Cleanup,
+// so that it is killed however the test ends. name labels its output.
+func startProc(t *testing.T, dir, name string, args ...string) *proc {
+	t.Helper()
+	p := &proc{t: t, name: name, args: args, out: filepath.Join(dir, name+".out")}
+	p.start()
+	t.Cleanup(func() {
+		p.kill()
+		if t.Failed() {
+			p.dumpOutput()
+		}
+	})
+	return p
+}
+
+// start runs the process (again), appending to its output file.
+func (p *proc) start() {
+	p.t.Helper()
+	f, err := os.OpenFile(p.out, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	fmt.Fprintf(f, "=== %s start %s\n", time.Now().Format(time.TimeOnly+".000"), p.name)
+	cmd := exec.Command(mnemoBin, p.args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	// If the test binary dies without its cleanups (a -timeout panic),
+	// the kernel still kills what it started.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		p.t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		f.Close()
+		close(done)
+	}()
+	p.mu.Lock()
+	p.cmd, p.done = cmd, done
+	p.mu.Unlock()
+}
+
+// kill sends SIGKILL to the running process and waits until it is gone.
+// A stopped process dies as well.
+func (p *proc) kill() {
+	p.mu.Lock()
+	cmd, done := p.cmd, p.done
+	p.cmd = nil
+	p.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	<-done
+}
+
+func (p *proc) output() string {
+	b, _ := os.ReadFile(p.out)
+	return string(b)
+}
+
+func (p *proc) dumpOutput() {
+	b := p.output()
+	const max = 8 << 10
+	if len(b) > max {
+		b = "..." + b[len(b)-max:]
+	}
+	p.t.Logf("output of %s:\n%s", p.name, b)
+}
+
+// waitReady waits until addr answers PING, or fails the test after limit.
+func waitReady(t *testing.T, p *proc, addr string, limit time.Duration) {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
+	defer c.Close()
+	var lastErr error
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(20 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		lastErr = c.Ping(ctx).Err()
+		cancel()
+		if lastErr == nil {
+			return
+		}
+		if p != nil && p.exited() {
+			t.Fatalf("%s exited before answering on %s", p.name, addr)
+		}
+	}
+	t.Fatalf("%s never answered PING within %v: %v", addr, limit, lastErr)
+}
+
+func (p *proc) exited() bool {
+	p.mu.Lock()
+	done := p.done
+	p.mu.Unlock()
+	select {
+	case <-done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitPort waits until something listens on addr (a log server's client
+// port), or fails the test after limit.
+func waitPort(t *testing.T, p *proc, addr string, limit time.Duration) {
+	t.Helper()
+	start := time.Now()
+	for time.Since(start) < limit {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		if p.exited() {
+			t.Fatalf("%s exited before listening on %s", p.name, addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("nothing listens on %s after %v", addr, limit)
+}
