@@ -27,13 +27,14 @@ CONTROLLER_GEN := bin/tools/controller-gen-$(CONTROLLER_GEN_VERSION)
 
 .PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 .PHONY: manifests generate check-operator-generated envtest test-operator
+.PHONY: local-k8s cluster-up cluster-down image
 
 help: ## List the targets.
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "Variables: PORT=$(PORT) FUZZTIME=$(FUZZTIME) TEST_TIMEOUT=$(TEST_TIMEOUT) (bench: see hack/bench.sh)"
 
 build: ## Build bin/mnemo.
-	CGO_ENABLED=0 go build -o bin/mnemo .
+	CGO_ENABLED=0 go build -trimpath -o bin/mnemo .
 
 run: build ## Run a local single-node Mnemo on PORT (default 6379).
 	exec bin/mnemo local --port $(PORT)
@@ -66,6 +67,30 @@ envtest: ## Build (once per version) kube-apiserver and kube-controller-manager 
 
 test-operator: envtest ## Run the api and controllers tests, the envtest suite included.
 	KUBEBUILDER_ASSETS=$$(bash hack/envtest.sh) go test ./api/... ./controllers/... . -count=1 -timeout $(TEST_TIMEOUT)
+
+# The local one-node Kubernetes (hack/local-k8s): its binaries come from
+# the Go module proxy, cached by version under bin/local-k8s/; its state
+# lives in bin/local-k8s/run/ until cluster-down.
+local-k8s: ## Build (once per version) the local cluster's binaries: kube-*, kubelet, CoreDNS.
+	@bash hack/local-k8s/build.sh >/dev/null
+
+cluster-up: local-k8s ## Bring up a one-node Kubernetes on this machine (root; see docs/kubernetes.md).
+	bash hack/local-k8s/up.sh
+
+cluster-down: ## Tear the local cluster down and undo every host change it made.
+	bash hack/local-k8s/down.sh
+
+# The image: bin/mnemo in an OCI layout tarball, built without a Docker
+# engine, and imported into the local cluster's containerd when it is up.
+IMAGE ?= mnemo:dev
+image: build ## Build the mnemo image (bin/mnemo-image.tar) and import it into the local cluster.
+	go run ./hack/image -binary bin/mnemo -name docker.io/library/$(IMAGE) -o bin/mnemo-image.tar
+	@sock=bin/local-k8s/run/containerd/containerd.sock; \
+	if [[ -S $$sock ]]; then \
+		ctr --address $$sock -n k8s.io images import bin/mnemo-image.tar; \
+	else \
+		echo "image: no local cluster up; bin/mnemo-image.tar is not imported"; \
+	fi
 
 lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layering check.
 	@unformatted=$$(gofmt -l .); \
