@@ -115,7 +115,7 @@ func write(binary, name, entry, user, out string) error {
 		"schemaVersion": 2,
 		"mediaType":     "application/vnd.oci.image.index.v1+json",
 		"manifests": []any{manifestBlob.descriptor(map[string]string{
-			"io.containerd.image.name":         name,
+			"io.containerd.image.name":          name,
 			"org.opencontainers.image.ref.name": name[strings.LastIndex(name, ":")+1:],
 		})},
 	})
