@@ -41,7 +41,16 @@ var nodeFlags = []roleFlag{
 	{"log", "URLS", "the transactional log: nats://host:port of the log servers, comma-separated (required)", ""},
 	{"shard", "N", "the shard this node serves", "0"},
 	{"log-replicas", "R", "replicas of the shard's log stream when the node creates it", "3"},
+	// The operator passes these (see CONTRACTS.md); the engine work that
+	// uses them is in progress. Until it lands they are taken, so that a
+	// node starts on a real cluster, and reported as not in effect.
+	{"announce-hostname", "NAME", "the hostname this node announces to cluster clients (not in effect yet)", ""},
+	{"metrics-addr", "ADDR", "address of the Prometheus metrics endpoint (not in effect yet)", ""},
+	{"aclfile", "FILE", "the ACL file of users (not in effect yet: every client has the default user)", ""},
 }
+
+// pendingNodeFlags are nodeFlags the engine does not act on yet.
+var pendingNodeFlags = []string{"announce-hostname", "metrics-addr", "aclfile"}
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
 	return serveEngine("local", "Runs the embedded default: a Redis-compatible endpoint on 127.0.0.1 with its\n"+
@@ -162,6 +171,11 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	for _, f := range pendingNodeFlags {
+		if vals[f] != "" {
+			log.Warn("Flag is not in effect yet", "flag", "--"+f, "value", vals[f])
+		}
+	}
 	runtime.GOMAXPROCS(int(cfg.Int("io-threads")))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
