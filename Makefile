@@ -25,9 +25,14 @@ CONTROLLER_GEN_MOD := hack/controller-gen/go.mod
 CONTROLLER_GEN_VERSION := $(shell awk '$$1 == "sigs.k8s.io/controller-tools" { print $$2; exit } $$2 == "sigs.k8s.io/controller-tools" { print $$3; exit }' $(CONTROLLER_GEN_MOD))
 CONTROLLER_GEN := bin/tools/controller-gen-$(CONTROLLER_GEN_VERSION)
 
+# helm has a module of its own too (hack/helm), cached by version.
+HELM_MOD := hack/helm/go.mod
+HELM_VERSION := $(shell awk '$$1 == "helm.sh/helm/v3" { print $$2; exit } $$2 == "helm.sh/helm/v3" { print $$3; exit }' $(HELM_MOD))
+HELM := bin/tools/helm-$(HELM_VERSION)
+
 .PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 .PHONY: manifests generate check-operator-generated envtest test-operator
-.PHONY: local-k8s cluster-up cluster-down image
+.PHONY: local-k8s cluster-up cluster-down image check-chart test-e2e
 
 help: ## List the targets.
 	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -42,7 +47,7 @@ run: build ## Run a local single-node Mnemo on PORT (default 6379).
 deps: ## Install what a fresh machine lacks (redis-server, redis-tools) with apt.
 	bash hack/deps.sh
 
-tools: $(STATICCHECK) $(CONTROLLER_GEN) ## Build the pinned staticcheck and controller-gen into bin/tools/ (once per version).
+tools: $(STATICCHECK) $(CONTROLLER_GEN) $(HELM) ## Build the pinned staticcheck, controller-gen and helm into bin/tools/ (once per version).
 
 $(STATICCHECK):
 	@test -n "$(STATICCHECK_VERSION)" || { echo "no honnef.co/go/tools version in $(TOOLS_MOD)" >&2; exit 1; }
@@ -52,9 +57,20 @@ $(CONTROLLER_GEN):
 	@test -n "$(CONTROLLER_GEN_VERSION)" || { echo "no sigs.k8s.io/controller-tools version in $(CONTROLLER_GEN_MOD)" >&2; exit 1; }
 	go -C hack/controller-gen build -o $(CURDIR)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
 
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ from api/ and controllers/.
+$(HELM):
+	@test -n "$(HELM_VERSION)" || { echo "no helm.sh/helm/v3 version in $(HELM_MOD)" >&2; exit 1; }
+	CGO_ENABLED=0 go -C hack/helm build -trimpath -o $(CURDIR)/$@ helm.sh/helm/v3/cmd/helm
+
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ (and the chart) from api/ and controllers/.
 	$(CONTROLLER_GEN) crd rbac:roleName=mnemo-operator paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	rm -f charts/mnemo/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/mnemo/crds/
+	cp config/rbac/role.yaml charts/mnemo/files/role.yaml
+	cp config/policy/node_types.yaml charts/mnemo/files/node_types_policy.yaml
+
+check-chart: $(HELM) ## Fail when the chart's CRDs and RBAC are stale; helm lint and helm template the chart.
+	HELM=$(CURDIR)/$(HELM) bash hack/check-chart.sh
 
 generate: $(CONTROLLER_GEN) ## Generate the API's deepcopy code.
 	$(CONTROLLER_GEN) object paths=./api/...
