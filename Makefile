@@ -108,6 +108,11 @@ image: build ## Build the mnemo image (bin/mnemo-image.tar) and import it into t
 		echo "image: no local cluster up; bin/mnemo-image.tar is not imported"; \
 	fi
 
+# The end-to-end suite on the local cluster (needs root): up, the suite,
+# its timing report (bin/e2e-report.txt), and down even when it fails.
+test-e2e: local-k8s image $(HELM) ## Run test/e2e on a local one-node Kubernetes (brought up and torn down unless already up).
+	bash hack/e2e.sh $(CURDIR)/$(HELM) $(E2E_FLAGS)
+
 lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layering check.
 	@unformatted=$$(gofmt -l .); \
 	if [[ -n "$$unformatted" ]]; then \
