@@ -184,13 +184,6 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	if err := os.MkdirAll(cfg.String("dir"), 0o755); err != nil {
 		return fail("cannot create dir: %v", err)
 	}
-	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fail("cannot listen: %v", err)
-	}
-	defer ln.Close()
-
 	inMemory := vals["in-memory"] == "yes"
 	if v := vals["in-memory"]; v != "" && v != "yes" && v != "no" {
 		fmt.Fprintf(stderr, "mnemo %s: --in-memory takes yes or no\n", name)
@@ -214,6 +207,14 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	} else {
 		log.Warn("Running in memory: writes are not durable and are lost when the process ends")
 	}
+	// Listen only now that the state is rebuilt: a TCP readiness probe (the
+	// operator's, for now) must not pass while the node cannot serve yet.
+	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fail("cannot listen: %v", err)
+	}
+	defer ln.Close()
 	e.Start()
 	defer e.Stop()
 	srv := server.New(e, log)
