@@ -35,7 +35,7 @@ HELM := bin/tools/helm-$(HELM_VERSION)
 .PHONY: local-k8s cluster-up cluster-down image check-chart test-e2e
 
 help: ## List the targets.
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "Variables: PORT=$(PORT) FUZZTIME=$(FUZZTIME) TEST_TIMEOUT=$(TEST_TIMEOUT) (bench: see hack/bench.sh)"
 
 build: ## Build bin/mnemo.
@@ -124,8 +124,9 @@ lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layerin
 check-imports: ## engine/ must not import Kubernetes; api/ must not import engine/ or controllers/.
 	bash hack/check-imports.sh
 
-test: deps tools lint check-generated check-operator-generated envtest ## Lint, then run every test (what CI runs).
+test: deps tools lint check-generated check-operator-generated check-chart envtest local-k8s ## Lint, then run every test, the e2e suite last (what CI runs).
 	go test ./... -count=1 -timeout $(TEST_TIMEOUT)
+	$(MAKE) --no-print-directory test-e2e
 
 test-race: deps envtest ## Run every test under the race detector.
 	go test ./... -race -count=1 -timeout $(TEST_TIMEOUT)

@@ -19,6 +19,9 @@ if [[ -e $S/up ]]; then
 	echo "e2e: using the cluster that is already up ($S)" >&2
 else
 	trap 'bash hack/local-k8s/down.sh' EXIT
+	# An interrupt or a kill ends the script through exit, so EXIT runs.
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
 	bash hack/local-k8s/up.sh >/dev/null
 fi
 echo "e2e: cluster up at +$((SECONDS - start))s" >&2

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,7 +41,7 @@ func TestDeletedClusterLeavesNothing(t *testing.T) {
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
 	ctx := context.Background()
-	before := e.owned(t, ns, c.Name)
+	before := len(e.owned(t, ns, c.Name))
 	if before == 0 {
 		t.Fatalf("found no object labelled %s=%s: the check below would prove nothing", "mnemo.dev/cluster", c.Name)
 	}
@@ -52,15 +54,16 @@ func TestDeletedClusterLeavesNothing(t *testing.T) {
 		if client.IgnoreNotFound(err) != nil || err == nil {
 			return false, err
 		}
-		return e.owned(t, ns, c.Name) == 0, nil
+		left := e.owned(t, ns, c.Name)
+		return len(left) == 0, fmt.Errorf("left: %s", strings.Join(left, ", "))
 	})
 	record(spec, "delete to nothing left", took)
 }
 
-// owned counts the objects in ns labelled as belonging to Cluster name.
-func (e *env) owned(t *testing.T, ns, name string) int {
+// owned lists the objects in ns labelled as belonging to Cluster name.
+func (e *env) owned(t *testing.T, ns, name string) []string {
 	t.Helper()
-	n := 0
+	var names []string
 	for _, k := range ownedKinds {
 		var l unstructured.UnstructuredList
 		l.SetGroupVersionKind(gvk(k[0], k[1], k[2]+"List"))
@@ -68,9 +71,8 @@ func (e *env) owned(t *testing.T, ns, name string) int {
 			t.Fatalf("cannot list %ss: %v", k[2], err)
 		}
 		for _, o := range l.Items {
-			t.Logf("left: %s %s", k[2], o.GetName())
+			names = append(names, k[2]+" "+o.GetName())
 		}
-		n += len(l.Items)
 	}
-	return n
+	return names
 }
