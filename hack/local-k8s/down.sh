@@ -27,25 +27,34 @@ ours() {
 	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
 	[[ $cmd == *"$S"* || $cmd == *bin/local-k8s/* || $cmd == *bin/envtest/* || $cmd == containerd* ]]
 }
-# stop NAME: SIGTERM the component by its PID, then SIGKILL after 10 s.
+# stop NAME...: SIGTERM the components by their PIDs, together, then
+# SIGKILL those still running after 10 s.
 stop() {
-	local f=$S/pids/$1.pid pid
-	[[ -f $f ]] || return 0
-	pid=$(<"$f")
-	if ours "$pid"; then
-		kill -TERM "$pid" 2>/dev/null
-		for _ in $(seq 1 40); do
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.25
+	local name pid pids=()
+	for name in "$@"; do
+		[[ -f $S/pids/$name.pid ]] || continue
+		pid=$(<"$S/pids/$name.pid")
+		if ours "$pid"; then
+			kill -TERM "$pid" 2>/dev/null
+			pids+=("$pid")
+		fi
+		rm -f "$S/pids/$name.pid"
+	done
+	for _ in $(seq 1 40); do
+		local alive=0
+		for pid in "${pids[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
 		done
+		((alive)) || return 0
+		sleep 0.25
+	done
+	for pid in "${pids[@]}"; do
 		kill -KILL "$pid" 2>/dev/null
-	fi
-	rm -f "$f"
+	done
 }
 
 # The kubelet and kube-proxy first, so nothing restarts what goes next.
-stop kubelet
-stop kube-proxy
+stop kubelet kube-proxy
 # Every container and sandbox, through containerd while it runs.
 if [[ -S $S/containerd/containerd.sock ]] && "${ctr[@]}" version >/dev/null 2>&1; then
 	for id in $("${ctr[@]}" tasks ls -q 2>/dev/null); do
@@ -73,9 +82,7 @@ for p in /proc/[0-9]*; do
 		kill -KILL "${p#/proc/}" 2>/dev/null
 	fi
 done
-for c in coredns kube-scheduler kube-controller-manager kube-apiserver etcd; do
-	stop "$c"
-done
+stop coredns kube-scheduler kube-controller-manager kube-apiserver etcd
 
 # shellcheck source=/dev/null
 source "$S/host-before.env" 2>/dev/null
@@ -124,16 +131,15 @@ for l in /var/log/containers/*; do
 	[[ -L $l && $(readlink "$l") == "$S"/* ]] && rm -f "$l"
 done
 rm -f /var/lib/cni/results/mnemo-local-* 2>/dev/null
-for d in /run/containerd /run/netns /var/lib/cni /var/lib/kubelet /var/log/containers; do
+if [[ -L $HOME/.kube/config && $(readlink "$HOME/.kube/config") == "$S/admin.kubeconfig" ]]; then
+	rm -f "$HOME/.kube/config"
+fi
+for d in /run/containerd /run/netns /var/lib/cni /var/lib/kubelet /var/log/containers "$HOME/.kube"; do
 	key=existed_$(tr -c 'a-z0-9\n' _ <<<"${d#/}")
 	if [[ ${!key:-1} == 0 ]]; then
 		rm -rf "$d"
 	fi
 done
-if [[ -L $HOME/.kube/config && $(readlink "$HOME/.kube/config") == "$S/admin.kubeconfig" ]]; then
-	rm -f "$HOME/.kube/config"
-	rmdir "$HOME/.kube" 2>/dev/null
-fi
 
 # The state folder last, its logs kept.
 rm -rf "$(dirname "$S")/last-logs"

@@ -24,3 +24,5 @@ DNS_READY_PORT=18181
 PAUSE_IMAGE=mnemo.local/pause:v1
 # hostPath volumes offered to PersistentVolumeClaims (3 per Cluster).
 VOLUMES=${LOCAL_K8S_VOLUMES:-30}
+# kubectl's discovery cache stays in the state folder, not in ~/.kube.
+export KUBECACHEDIR=$S/kubectl-cache

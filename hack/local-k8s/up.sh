@@ -53,7 +53,7 @@ mkdir -p "$S"/{pki,logs,pids,etcd,cni/net.d,cni/ipam,containerd,kubelet,pod-logs
 # What the host looks like now: down.sh puts it back.
 {
 	echo "ip_forward=$(cat /proc/sys/net/ipv4/ip_forward)"
-	for d in /run/containerd /run/netns /var/lib/cni /var/lib/kubelet /var/log/containers; do
+	for d in /run/containerd /run/netns /var/lib/cni /var/lib/kubelet /var/log/containers "$HOME/.kube"; do
 		key=$(tr -c 'a-z0-9\n' _ <<<"${d#/}")
 		[[ -e $d ]] && echo "existed_$key=1" || echo "existed_$key=0"
 	done
