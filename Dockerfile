@@ -1,5 +1,7 @@
 # Mnemo image: one static binary on distroless, running as nonroot.
 # Build: docker build -t mnemo .   (BuildKit cross-compiles for --platform.)
+# make image builds the same image without Docker (hack/image): the static
+# binary as /mnemo, the entrypoint, run as 65532:65532.
 
 FROM --platform=$BUILDPLATFORM golang:1.26-bookworm AS build
 ARG TARGETOS

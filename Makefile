@@ -25,15 +25,21 @@ CONTROLLER_GEN_MOD := hack/controller-gen/go.mod
 CONTROLLER_GEN_VERSION := $(shell awk '$$1 == "sigs.k8s.io/controller-tools" { print $$2; exit } $$2 == "sigs.k8s.io/controller-tools" { print $$3; exit }' $(CONTROLLER_GEN_MOD))
 CONTROLLER_GEN := bin/tools/controller-gen-$(CONTROLLER_GEN_VERSION)
 
+# helm has a module of its own too (hack/helm), cached by version.
+HELM_MOD := hack/helm/go.mod
+HELM_VERSION := $(shell awk '$$1 == "helm.sh/helm/v3" { print $$2; exit } $$2 == "helm.sh/helm/v3" { print $$3; exit }' $(HELM_MOD))
+HELM := bin/tools/helm-$(HELM_VERSION)
+
 .PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 .PHONY: manifests generate check-operator-generated envtest test-operator
+.PHONY: local-k8s cluster-up cluster-down image check-chart test-e2e
 
 help: ## List the targets.
-	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+	@awk 'BEGIN { FS = ":.*## " } /^[a-z][a-z0-9-]*:.*## / { printf "  %-14s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 	@echo "Variables: PORT=$(PORT) FUZZTIME=$(FUZZTIME) TEST_TIMEOUT=$(TEST_TIMEOUT) (bench: see hack/bench.sh)"
 
 build: ## Build bin/mnemo.
-	CGO_ENABLED=0 go build -o bin/mnemo .
+	CGO_ENABLED=0 go build -trimpath -o bin/mnemo .
 
 run: build ## Run a local single-node Mnemo on PORT (default 6379).
 	exec bin/mnemo local --port $(PORT)
@@ -41,7 +47,7 @@ run: build ## Run a local single-node Mnemo on PORT (default 6379).
 deps: ## Install what a fresh machine lacks (redis-server, redis-tools) with apt.
 	bash hack/deps.sh
 
-tools: $(STATICCHECK) $(CONTROLLER_GEN) ## Build the pinned staticcheck and controller-gen into bin/tools/ (once per version).
+tools: $(STATICCHECK) $(CONTROLLER_GEN) $(HELM) ## Build the pinned staticcheck, controller-gen and helm into bin/tools/ (once per version).
 
 $(STATICCHECK):
 	@test -n "$(STATICCHECK_VERSION)" || { echo "no honnef.co/go/tools version in $(TOOLS_MOD)" >&2; exit 1; }
@@ -51,9 +57,20 @@ $(CONTROLLER_GEN):
 	@test -n "$(CONTROLLER_GEN_VERSION)" || { echo "no sigs.k8s.io/controller-tools version in $(CONTROLLER_GEN_MOD)" >&2; exit 1; }
 	go -C hack/controller-gen build -o $(CURDIR)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
 
-manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ from api/ and controllers/.
+$(HELM):
+	@test -n "$(HELM_VERSION)" || { echo "no helm.sh/helm/v3 version in $(HELM_MOD)" >&2; exit 1; }
+	CGO_ENABLED=0 go -C hack/helm build -trimpath -o $(CURDIR)/$@ helm.sh/helm/v3/cmd/helm
+
+manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ (and the chart) from api/ and controllers/.
 	$(CONTROLLER_GEN) crd rbac:roleName=mnemo-operator paths=./api/... paths=./controllers/... \
 		output:crd:artifacts:config=config/crd/bases output:rbac:artifacts:config=config/rbac
+	rm -f charts/mnemo/crds/*.yaml
+	cp config/crd/bases/*.yaml charts/mnemo/crds/
+	cp config/rbac/role.yaml charts/mnemo/files/role.yaml
+	cp config/policy/node_types.yaml charts/mnemo/files/node_types_policy.yaml
+
+check-chart: $(HELM) ## Fail when the chart's CRDs and RBAC are stale; helm lint and helm template the chart.
+	HELM=$(CURDIR)/$(HELM) bash hack/check-chart.sh
 
 generate: $(CONTROLLER_GEN) ## Generate the API's deepcopy code.
 	$(CONTROLLER_GEN) object paths=./api/...
@@ -67,6 +84,35 @@ envtest: ## Build (once per version) kube-apiserver and kube-controller-manager 
 test-operator: envtest ## Run the api and controllers tests, the envtest suite included.
 	KUBEBUILDER_ASSETS=$$(bash hack/envtest.sh) go test ./api/... ./controllers/... . -count=1 -timeout $(TEST_TIMEOUT)
 
+# The local one-node Kubernetes (hack/local-k8s): its binaries come from
+# the Go module proxy, cached by version under bin/local-k8s/; its state
+# lives in bin/local-k8s/run/ until cluster-down.
+local-k8s: ## Build (once per version) the local cluster's binaries: kube-*, kubelet, CoreDNS.
+	@bash hack/local-k8s/build.sh >/dev/null
+
+cluster-up: local-k8s ## Bring up a one-node Kubernetes on this machine (root; see docs/kubernetes.md).
+	bash hack/local-k8s/up.sh
+
+cluster-down: ## Tear the local cluster down and undo every host change it made.
+	bash hack/local-k8s/down.sh
+
+# The image: bin/mnemo in an OCI layout tarball, built without a Docker
+# engine, and imported into the local cluster's containerd when it is up.
+IMAGE ?= mnemo:dev
+image: build ## Build the mnemo image (bin/mnemo-image.tar) and import it into the local cluster.
+	go run ./hack/image -binary bin/mnemo -name docker.io/library/$(IMAGE) -o bin/mnemo-image.tar
+	@sock=bin/local-k8s/run/containerd/containerd.sock; \
+	if [[ -S $$sock ]]; then \
+		ctr --address $$sock -n k8s.io images import bin/mnemo-image.tar; \
+	else \
+		echo "image: no local cluster up; bin/mnemo-image.tar is not imported"; \
+	fi
+
+# The end-to-end suite on the local cluster (needs root): up, the suite,
+# its timing report (bin/e2e-report.txt), and down even when it fails.
+test-e2e: local-k8s image $(HELM) ## Run test/e2e on a local one-node Kubernetes (brought up and torn down unless already up).
+	bash hack/e2e.sh $(CURDIR)/$(HELM) $(E2E_FLAGS)
+
 lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layering check.
 	@unformatted=$$(gofmt -l .); \
 	if [[ -n "$$unformatted" ]]; then \
@@ -78,8 +124,9 @@ lint: $(STATICCHECK) check-imports ## gofmt, go vet, staticcheck and the layerin
 check-imports: ## engine/ must not import Kubernetes; api/ must not import engine/ or controllers/.
 	bash hack/check-imports.sh
 
-test: deps tools lint check-generated check-operator-generated envtest ## Lint, then run every test (what CI runs).
+test: deps tools lint check-generated check-operator-generated check-chart envtest local-k8s ## Lint, then run every test, the e2e suite last (what CI runs).
 	go test ./... -count=1 -timeout $(TEST_TIMEOUT)
+	$(MAKE) --no-print-directory test-e2e
 
 test-race: deps envtest ## Run every test under the race detector.
 	go test ./... -race -count=1 -timeout $(TEST_TIMEOUT)

@@ -22,6 +22,7 @@ var subcommands = []subcommand{
 	{"log", "run a transactional-log server (NATS JetStream)", runLog},
 	{"snapshot", "build a snapshot from the newest snapshot and the log", notYet("snapshot")},
 	{"operator", "run the Kubernetes operator", runOperator},
+	{"check", "write keys through an endpoint and read them back (a smoke test, the e2e client)", runCheck},
 }
 
 func main() {

@@ -46,7 +46,15 @@ var nodeFlags = []roleFlag{
 	{"role", "auto|solo", "auto: one of the shard's nodes, a replica until it wins the lease as primary; solo: the shard's only writer, no election", "solo"},
 	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
 	{"cluster-shards", "N", "make the node one of a multi-shard cluster (role auto); if the cluster has no slot map yet, create one spreading the slots over shards 0…N-1 (0: not a cluster)", "0"},
+	// The operator passes these (see CONTRACTS.md); the engine work that
+	// uses them is in progress. Until it lands they are taken, so that a
+	// node starts on a real cluster, and reported as not in effect.
+	{"announce-hostname", "NAME", "the hostname this node announces to cluster clients (not in effect yet)", ""},
+	{"metrics-addr", "ADDR", "address of the Prometheus metrics endpoint (not in effect yet)", ""},
 }
+
+// pendingNodeFlags are nodeFlags the engine does not act on yet.
+var pendingNodeFlags = []string{"announce-hostname", "metrics-addr"}
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
 	if vals, rest, err := splitRoleFlags(localFlags, args); err == nil && vals["shards"] != "0" && !slicesContains(args, "--help", "-h") {
@@ -170,6 +178,11 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	for _, f := range pendingNodeFlags {
+		if vals[f] != "" {
+			log.Warn("Flag is not in effect yet", "flag", "--"+f, "value", vals[f])
+		}
+	}
 	runtime.GOMAXPROCS(int(cfg.Int("io-threads")))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -178,37 +191,14 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	if err := os.MkdirAll(cfg.String("dir"), 0o755); err != nil {
 		return fail("cannot create dir: %v", err)
 	}
-	// Plain and TLS ports side by side, as redis-server has them; --port 0
-	// leaves TLS only.
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	if port := cfg.Int("port"); port != 0 {
-		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(port, 10)))
-		if err != nil {
-			return fail("cannot listen: %v", err)
-		}
-		lns = append(lns, ln)
-	}
+	// Read the TLS files now, to fail before the log work if they are bad.
 	tlsFiles, err := server.TLSFilesFromConfig(cfg)
 	if err != nil {
 		return fail("%v", err)
 	}
-	if tlsFiles != nil {
-		addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("tls-port"), 10))
-		ln, err := server.ListenTLS(addr, tlsFiles.ServerConfig(), time.Duration(cfg.Int("tcp-keepalive"))*time.Second)
-		if err != nil {
-			return fail("cannot listen for TLS: %v", err)
-		}
-		lns = append(lns, ln)
-	}
-	if len(lns) == 0 {
+	if cfg.Int("port") == 0 && tlsFiles == nil {
 		return fail("nothing to listen on: --port 0 needs a --tls-port")
 	}
-
 	inMemory := vals["in-memory"] == "yes"
 	if v := vals["in-memory"]; v != "" && v != "yes" && v != "no" {
 		fmt.Fprintf(stderr, "mnemo %s: --in-memory takes yes or no\n", name)
@@ -238,6 +228,31 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		defer closeLog()
 	} else {
 		log.Warn("Running in memory: writes are not durable and are lost when the process ends")
+	}
+	// Listen only now that the state is rebuilt: a TCP readiness probe (the
+	// operator's, for now) must not pass while the node cannot serve yet.
+	// Plain and TLS ports side by side, as redis-server has them; --port 0
+	// leaves TLS only.
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	if port := cfg.Int("port"); port != 0 {
+		ln, err := net.Listen("tcp", net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(port, 10)))
+		if err != nil {
+			return fail("cannot listen: %v", err)
+		}
+		lns = append(lns, ln)
+	}
+	if tlsFiles != nil {
+		addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("tls-port"), 10))
+		ln, err := server.ListenTLS(addr, tlsFiles.ServerConfig(), time.Duration(cfg.Int("tcp-keepalive"))*time.Second)
+		if err != nil {
+			return fail("cannot listen for TLS: %v", err)
+		}
+		lns = append(lns, ln)
 	}
 	e.Start()
 	defer e.Stop()

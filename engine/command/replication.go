@@ -473,10 +473,34 @@ func (e *Engine) renew(ctx context.Context, el *txlog.Election) {
 	case unsafeNoDepose:
 		// Test-only build (unsafe_lease_on.go): stay primary.
 	case errors.Is(err, txlog.ErrLeaseLost):
+		if e.renewalLanded(ctx, el) {
+			return
+		}
 		e.depose(ctx, "another node took the lease")
 	case !r.leaseValid():
 		e.depose(ctx, "cannot renew the lease: "+err.Error())
 	}
+}
+
+// renewalLanded reports whether a lease whose revision moved still names
+// this node in its own epoch: a renewal that timed out here (the log under
+// heavy I/O) but was written after all. Then the primary adopts the
+// revision and stays; it does not extend its lease, whose validity runs
+// from renewals it saw succeed, so the next tick renews at once.
+func (e *Engine) renewalLanded(ctx context.Context, el *txlog.Election) bool {
+	r := e.log.repl
+	rctx, cancel := context.WithTimeout(ctx, r.opts.LeaseTTL/4)
+	defer cancel()
+	cur, rev, err := r.opts.Control.Lease(rctx)
+	if err != nil || cur.Holder != r.opts.NodeID || cur.Epoch != r.epoch || cur.Handoff {
+		return false
+	}
+	r.leaseRev = rev
+	r.renewSent = time.Time{}
+	el.ObserveLease(cur, rev, time.Now())
+	d := e.log
+	d.log.Info("A lease renewal that timed out had landed; keeping the lease", "epoch", cur.Epoch, "revision", rev)
+	return true
 }
 
 // depose makes a primary that lost its lease a replica: its memory may

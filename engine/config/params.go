@@ -13,6 +13,8 @@ func init() {
 		{Name: "port", Help: "TCP port to listen on", Kind: Int, Default: "6379", Min: 0, Max: 65535, Immutable: true},
 		{Name: "bind", Help: "address to listen on", Kind: String, Default: "127.0.0.1", Immutable: true},
 		{Name: "dir", Help: "working directory for data files", Kind: String, Default: ".", Immutable: true},
+		// The operator renders maxmemory from the node type into every
+		// node's file; taken (not enforced yet) until eviction lands.
 		{Name: "proto-max-bulk-len", Help: "largest bulk argument a client may send", Kind: Memory, Default: "512mb", Min: 1024 * 1024, Max: maxInt},
 		{Name: "client-query-buffer-limit", Help: "largest query buffer per client", Kind: Memory, Default: "1gb", Min: 1024 * 1024, Max: maxInt},
 		// io-threads has Redis's name and default: one thread runs

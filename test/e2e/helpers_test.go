@@ -1,0 +1,206 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
+)
+
+// sample reads a Cluster from config/samples.
+func sample(t *testing.T, file string) *mnemov1.Cluster {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot(), "config", "samples", file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c mnemov1.Cluster
+	if err := yaml.UnmarshalStrict(b, &c); err != nil {
+		t.Fatalf("cannot read sample %s: %v", file, err)
+	}
+	return &c
+}
+
+// createAvailable creates c in ns, waits until it is Available and
+// returns how long that took.
+func (e *env) createAvailable(t *testing.T, ns string, c *mnemov1.Cluster) time.Duration {
+	t.Helper()
+	c.Namespace = ns
+	if err := e.c.Create(context.Background(), c); err != nil {
+		t.Fatalf("cannot create Cluster %s: %v", c.Name, err)
+	}
+	return e.waitAvailable(t, c)
+}
+
+func (e *env) waitAvailable(t *testing.T, c *mnemov1.Cluster) time.Duration {
+	t.Helper()
+	return waitFor(t, "Cluster "+c.Name+" to be Available", availableTimeout, func() (bool, error) {
+		if err := e.c.Get(context.Background(), client.ObjectKeyFromObject(c), c); err != nil {
+			return false, err
+		}
+		return c.Status.Phase == mnemov1.ClusterAvailable, fmt.Errorf("phase %q", c.Status.Phase)
+	})
+}
+
+// endpoint is a Cluster's client endpoint by its Service's DNS name, as an
+// in-cluster client connects to it.
+func endpoint(c *mnemov1.Cluster) string {
+	return fmt.Sprintf("%s.%s.svc:%d", c.Name, c.Namespace, c.ClientPort())
+}
+
+// checkResult is mnemo check's report (see check.go in the repository's root).
+type checkResult struct {
+	Acked      int           `json:"acked"`
+	Failed     int           `json:"failed"`
+	Lost       int           `json:"lost"`
+	LongestGap time.Duration `json:"longestGapNs"`
+	Took       time.Duration `json:"tookNs"`
+	Error      string        `json:"error,omitempty"`
+}
+
+// startCheck starts mnemo check in a pod of ns (the in-cluster client, from
+// the same image) with args, and returns the pod's name.
+func (e *env) startCheck(t *testing.T, ns, name string, args ...string) string {
+	t.Helper()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app.kubernetes.io/name": "mnemo-check"}},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			SecurityContext: &corev1.PodSecurityContext{
+				RunAsNonRoot:   ptr.To(true),
+				RunAsUser:      ptr.To[int64](65532),
+				SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+			},
+			Containers: []corev1.Container{{
+				Name:            "check",
+				Image:           image,
+				ImagePullPolicy: corev1.PullIfNotPresent,
+				Args:            append([]string{"check"}, args...),
+				SecurityContext: &corev1.SecurityContext{
+					AllowPrivilegeEscalation: ptr.To(false),
+					ReadOnlyRootFilesystem:   ptr.To(true),
+					Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+				},
+			}},
+		},
+	}
+	if err := e.c.Create(context.Background(), pod); err != nil {
+		t.Fatalf("cannot start the client pod: %v", err)
+	}
+	waitFor(t, "client pod "+name+" to run", time.Minute, func() (bool, error) {
+		p, err := e.pod(ns, name)
+		if err != nil {
+			return false, err
+		}
+		return p.Status.Phase != corev1.PodPending, nil
+	})
+	return name
+}
+
+// waitCheck waits for a client pod to end and returns its report.
+func (e *env) waitCheck(t *testing.T, ns, name string, limit time.Duration) checkResult {
+	t.Helper()
+	waitFor(t, "client pod "+name+" to finish", limit, func() (bool, error) {
+		p, err := e.pod(ns, name)
+		if err != nil {
+			return false, err
+		}
+		return p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed, nil
+	})
+	out := e.logs(ns, name, 200)
+	var r checkResult
+	found := false
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		if line := sc.Text(); strings.HasPrefix(line, "{") {
+			found = json.Unmarshal([]byte(line), &r) == nil
+		}
+	}
+	if !found {
+		t.Fatalf("client pod %s printed no report:\n%s", name, out)
+	}
+	t.Logf("client %s: %d acknowledged, %d failed, %d lost, longest gap %v, took %v", name, r.Acked, r.Failed, r.Lost, r.LongestGap, r.Took)
+	return r
+}
+
+func (e *env) pod(ns, name string) (*corev1.Pod, error) {
+	var p corev1.Pod
+	err := e.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &p)
+	return &p, err
+}
+
+// killPod deletes a pod at once (no grace period), as a crash would end it,
+// and returns its UID, to tell its replacement from it.
+func (e *env) killPod(t *testing.T, ns, name string) string {
+	t.Helper()
+	p, err := e.pod(ns, name)
+	if err != nil {
+		t.Fatalf("cannot find pod %s: %v", name, err)
+	}
+	if err := e.c.Delete(context.Background(), p, client.GracePeriodSeconds(0)); err != nil {
+		t.Fatalf("cannot delete pod %s: %v", name, err)
+	}
+	return string(p.UID)
+}
+
+// waitReplaced waits until pod name is back, a new pod (not oldUID), and
+// Ready, and returns how long that took.
+func (e *env) waitReplaced(t *testing.T, ns, name, oldUID string, limit time.Duration) time.Duration {
+	t.Helper()
+	return waitFor(t, "pod "+name+" to be replaced and Ready", limit, func() (bool, error) {
+		p, err := e.pod(ns, name)
+		if err != nil {
+			return false, err
+		}
+		if string(p.UID) == oldUID || p.DeletionTimestamp != nil {
+			return false, nil
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				return true, nil
+			}
+		}
+		return false, fmt.Errorf("pod %s is %s", name, p.Status.Phase)
+	})
+}
+
+// waitStatefulSetReady waits until every replica of a StatefulSet is ready.
+func (e *env) waitStatefulSetReady(t *testing.T, ns, name string, limit time.Duration) time.Duration {
+	t.Helper()
+	return waitFor(t, "StatefulSet "+name+" to be ready", limit, func() (bool, error) {
+		var s appsv1.StatefulSet
+		if err := e.c.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, &s); err != nil {
+			return false, err
+		}
+		return s.Spec.Replicas != nil && s.Status.ReadyReplicas == *s.Spec.Replicas, nil
+	})
+}
+
+// requireNoLoss fails the spec when the client lost an acknowledged write,
+// or wrote nothing, or could not read back.
+func requireNoLoss(t *testing.T, r checkResult) {
+	t.Helper()
+	if r.Error != "" {
+		t.Errorf("client: %s", r.Error)
+	}
+	if r.Acked == 0 {
+		t.Errorf("no write was acknowledged")
+	}
+	if r.Lost != 0 {
+		t.Errorf("%d of %d acknowledged writes were lost", r.Lost, r.Acked)
+	}
+}
