@@ -77,7 +77,7 @@ done
 stop containerd
 # Shims outlive containerd; these serve this cluster's socket only.
 for p in /proc/[0-9]*; do
-	cmd=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+	cmd=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue  # a process may end meanwhile
 	if [[ $cmd == *containerd-shim*"$S/containerd/containerd.sock"* ]]; then
 		kill -KILL "${p#/proc/}" 2>/dev/null
 	fi
