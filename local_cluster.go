@@ -67,6 +67,9 @@ func runLocalCluster(vals map[string]string, rest []string, stdout, stderr io.Wr
 		return 1
 	}
 	shards, err := strconv.Atoi(vals["shards"])
+	if err == nil && shards == 0 {
+		shards = 1 // --replicas alone: one shard with its replicas
+	}
 	if err != nil || shards < 1 || shards > 500 {
 		fmt.Fprintln(stderr, "mnemo local: --shards must be 1 to 500")
 		return 2
@@ -121,14 +124,29 @@ func runLocalCluster(vals map[string]string, rest []string, stdout, stderr io.Wr
 			return fail("cannot create dir: %v", err)
 		}
 		nlog := log.With("node", i, "shard", shard)
-		e, ln, err := startLocalNode(ctx, ls, cfg, shard, shards, i%per == 0, nlog)
+		// Each node has a context of its own, so that DEBUG KILL-NODE can
+		// stop its election (and so its lease) with its listener.
+		nctx, ncancel := context.WithCancel(ctx)
+		defer ncancel()
+		e, ln, err := startLocalNode(nctx, ls, cfg, shard, shards, i%per == 0, nlog)
 		if err != nil {
 			return fail("node %d: %v", i, err)
 		}
 		defer e.Stop()
 		srv := server.New(e, nlog)
 		servers = append(servers, srv)
-		go func() { errc <- srv.Serve(ln) }()
+		e.SetNodeKill(func() {
+			nlog.Warn("Node killed by DEBUG KILL-NODE: it stays down until mnemo local restarts")
+			ncancel()
+			srv.Close()
+		})
+		go func() {
+			err := srv.Serve(ln)
+			if nctx.Err() != nil && ctx.Err() == nil {
+				return // killed on request: the others serve on
+			}
+			errc <- err
+		}()
 	}
 	log.Info("Ready to accept connections", "role", "local", "shards", shards, "replicas", replicas,
 		"ports", strconv.Itoa(port)+"-"+strconv.Itoa(port+shards*per-1),

@@ -36,7 +36,7 @@ type roleFlag struct {
 var localFlags = []roleFlag{
 	{"in-memory", "yes|no", "run without the transactional log: writes are acknowledged at once and lost when the process ends, as with redis-server's persistence off (for caches and benchmarks)", "no"},
 	{"shards", "N", "run a cluster of N shards in this process, nodes on ports port, port+1, … sharing the embedded log (0: one node, not a cluster)", "0"},
-	{"replicas", "R", "replicas per shard with --shards (each shard is 1+R nodes with lease election)", "0"},
+	{"replicas", "R", "replicas per shard (each shard is 1+R nodes with lease election; without --shards, one shard)", "0"},
 }
 
 var nodeFlags = []roleFlag{
@@ -57,7 +57,7 @@ var nodeFlags = []roleFlag{
 var pendingNodeFlags = []string{"announce-hostname", "metrics-addr"}
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
-	if vals, rest, err := splitRoleFlags(localFlags, args); err == nil && vals["shards"] != "0" && !slicesContains(args, "--help", "-h") {
+	if vals, rest, err := splitRoleFlags(localFlags, args); err == nil && (vals["shards"] != "0" || vals["replicas"] != "0") && !slicesContains(args, "--help", "-h") {
 		return runLocalCluster(vals, rest, stdout, stderr)
 	}
 	return serveEngine("local", "Runs the embedded default: a Redis-compatible endpoint on 127.0.0.1 with its\n"+

@@ -27,6 +27,10 @@ func debugCmd(c *Ctx) {
 		debugObject(c)
 	case sub == "protocol" && len(c.Args) == 3:
 		debugProtocol(c)
+	case sub == "kill-node" && len(c.Args) == 2:
+		debugKillNode(c)
+	case sub == "pause-node" && len(c.Args) == 3:
+		debugPauseNode(c)
 	case sub == "error" && len(c.Args) == 3:
 		// Redis sends the text as is, without an "ERR" prefix of its own.
 		c.Error(c.Arg(2))

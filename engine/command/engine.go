@@ -36,6 +36,7 @@ type Engine struct {
 
 	tracking *trackingState // guarded by mu; nil until a client tracks (tracking.go)
 	acl      aclState       // users and the ACL log, guarded by mu; acl.go
+	ctl      nodeControl    // mnemo local's kill and pause of a node; nodecontrol.go
 
 	hfe hfeRegistry // guarded by mu; hashes with expiring fields (hash_ttl_expire.go)
 

@@ -409,6 +409,10 @@ func (e *Engine) runElection(ctx context.Context) {
 		case <-tick.C:
 		}
 		now := time.Now()
+		if e.electionPaused(now) {
+			// Frozen by DEBUG PAUSE-NODE: as if the process were stopped.
+			continue
+		}
 		for drained := false; !drained; {
 			select {
 			case u := <-updates:
