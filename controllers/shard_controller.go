@@ -74,7 +74,7 @@ func (r *ShardReconciler) reconcileNodes(ctx context.Context, c *mnemov1.Cluster
 	}
 	return ctrl.Result{}, r.applyAll(ctx, r.Recorder, s,
 		specs.ShardService(c, s),
-		specs.ShardStatefulSet(c, s, nt, specs.Image(c, r.Options.DefaultImage)),
+		specs.ShardStatefulSet(c, s, nt, specs.Image(c, r.Options.DefaultImage), ""),
 		specs.ShardPDB(c, s))
 }
 
