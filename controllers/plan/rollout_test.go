@@ -21,9 +21,11 @@ func node(i int, role mnemov1.NodeRole, opts ...func(*Node)) Node {
 func updated(n *Node)     { n.Updated = true }
 func terminating(n *Node) { n.Terminating = true }
 func notReady(n *Node)    { n.Ready = false }
-func pending(n *Node)     { n.Running, n.Ready, n.Answered, n.Role = false, false, false, mnemov1.RoleUnknown }
-func young(n *Node)       { n.Age = time.Minute }
-func failing(n *Node)     { n.FailingOver = true }
+func pending(n *Node) {
+	n.Running, n.Ready, n.Answered, n.Role = false, false, false, mnemov1.RoleUnknown
+}
+func young(n *Node)   { n.Age = time.Minute }
+func failing(n *Node) { n.FailingOver = true }
 func lag(l int64) func(*Node) {
 	return func(n *Node) { n.Lag = l }
 }
