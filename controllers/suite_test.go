@@ -259,6 +259,9 @@ func startManager(ctx context.Context) (<-chan struct{}, error) {
 	}
 	if err := controllers.SetupWithManager(ctx, mgr, controllers.Options{
 		DefaultImage: testImage, OperatorNamespace: operatorNamespace, NodeTypesConfigMap: nodeTypesName,
+		// Data nodes, where a test runs them, are processes on loopback
+		// (kubelet_envtest_test.go); looked at often so flows are quick.
+		Nodes: loopbackNodes, ObserveInterval: 300 * time.Millisecond,
 	}); err != nil {
 		return nil, err
 	}
