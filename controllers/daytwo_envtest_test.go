@@ -288,4 +288,3 @@ func mapsEqual(a, b map[string]int) bool {
 	}
 	return true
 }
-

@@ -38,35 +38,46 @@ import (
 const nodeLeaseTTL = "600"
 
 var (
-	buildOnce sync.Once
-	mnemoBin  string
-	buildErr  error
+	mnemoBin   string
+	buildErr   error
+	buildDone  = make(chan struct{})
+	buildStart sync.Once
 )
 
-// mnemoBinary builds bin/mnemo once for the suite (the build cache makes
-// it quick when the tree has been built before).
+// buildMnemo builds the mnemo binary into dir in the background; the
+// suite starts it while the control plane comes up, which takes about as
+// long.
+func buildMnemo(dir string) {
+	buildStart.Do(func() {
+		go func() {
+			defer close(buildDone)
+			mnemoBin = filepath.Join(dir, "mnemo")
+			_, file, _, _ := runtime.Caller(0)
+			cmd := exec.Command("go", "build", "-o", mnemoBin, ".")
+			cmd.Dir = filepath.Join(filepath.Dir(file), "..")
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				buildErr = fmt.Errorf("go build: %v: %s", err, out)
+			}
+		}()
+	})
+}
+
+// mnemoBinary waits for the build and returns the binary.
 func mnemoBinary(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "mnemo-envtest-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		mnemoBin = filepath.Join(dir, "mnemo")
-		_, file, _, _ := runtime.Caller(0)
-		cmd := exec.Command("go", "build", "-o", mnemoBin, ".")
-		cmd.Dir = filepath.Join(filepath.Dir(file), "..")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
+	<-buildDone
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return mnemoBin
 }
+
+// quietRedis drops go-redis's own log lines (dial retries to nodes the
+// tests kill on purpose).
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // loopbackResolver maps test pods to their processes' addresses; pods it
 // does not know (every other test's) are unreachable at once.

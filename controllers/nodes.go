@@ -74,7 +74,9 @@ func (n nodes) do(ctx context.Context, c *mnemov1.Cluster, pod *corev1.Pod, args
 		return nil, err
 	}
 	cl := redis.NewClient(&redis.Options{
-		Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1, PoolSize: 1,
+		// One try: a node that does not answer is reported as such, and
+		// the next observation asks again.
+		Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1, PoolSize: 1, DialerRetries: 1,
 		DialTimeout: nodeTimeout, ReadTimeout: nodeTimeout, WriteTimeout: nodeTimeout,
 	})
 	defer cl.Close()

@@ -101,7 +101,14 @@ func (r *ShardReconciler) awaitFailover(ctx context.Context, v *shardView, mf *m
 		v.progressing = failingOver(mf)
 		return ctrl.Result{RequeueAfter: requeueFailover}, nil
 	}
-	if err := patchStatus(ctx, r.Client, s, func(s *mnemov1.Shard) { s.Status.ManualFailover = nil }); err != nil {
+	// The new primary goes in with the end of the request, so whoever
+	// sees the request done sees who serves.
+	if err := patchStatus(ctx, r.Client, s, func(s *mnemov1.Shard) {
+		s.Status.ManualFailover = nil
+		if newPrimary != "" {
+			s.Status.Primary = newPrimary
+		}
+	}); err != nil {
 		return ctrl.Result{}, err
 	}
 	return ctrl.Result{}, r.clearFailoverRequest(ctx, s)

@@ -20,8 +20,9 @@ import (
 )
 
 const (
-	// requeueBlocked is how often a blocked rollout looks again.
-	requeueBlocked = 15 * time.Second
+	// requeueBlocked is how often a blocked rollout looks again (a pod
+	// event wakes it sooner).
+	requeueBlocked = 5 * time.Second
 	// requeueWindow is how often a rollout waiting for its maintenance
 	// window looks again.
 	requeueWindow = time.Minute

@@ -86,7 +86,9 @@ func NextRolloutStep(nodes []Node, want int) RolloutStep {
 	}
 	primary := Primary(nodes)
 	if primary == "" {
-		return RolloutStep{Action: RolloutBlocked, Reason: "no node answers as primary"}
+		// Between a handoff or failover and the next primary's first
+		// renewal: the data plane is electing one, nothing is wrong yet.
+		return RolloutStep{Action: RolloutWait, Reason: "waiting for the data plane to elect a primary"}
 	}
 	for _, n := range byOrdinal {
 		if n.FailingOver {

@@ -56,7 +56,7 @@ func TestNextRolloutStep(t *testing.T) {
 		{"then the old primary, a replica now", []Node{node(0, R), node(1, P, updated), node(2, R, updated)}, 3, RolloutDelete, "s-0"},
 		{"no replica: the primary restarts", []Node{node(0, P)}, 1, RolloutDelete, "s-0"},
 		{"old pods that do not run go at once", []Node{node(0, P, pending), node(1, R, pending)}, 2, RolloutDelete, "s-0"},
-		{"no primary blocks", []Node{node(0, R), node(1, R)}, 2, RolloutBlocked, ""},
+		{"no primary: wait for the election", []Node{node(0, R), node(1, R)}, 2, RolloutWait, ""},
 		{"missing pods are waited for", []Node{node(0, P), node(1, R, updated)}, 3, RolloutWait, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
