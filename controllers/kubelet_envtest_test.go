@@ -34,8 +34,10 @@ import (
 	"github.com/mnemo-dev/mnemo/controllers/specs"
 )
 
-// nodeLeaseTTL is the test nodes' lease: short, so failovers are quick.
-const nodeLeaseTTL = "600"
+// nodeLeaseTTL is the test nodes' lease: short, so failovers are quick,
+// but long enough for a busy machine not to elect a node the operator
+// did not hand over to.
+const nodeLeaseTTL = "1000"
 
 var (
 	mnemoBin   string

@@ -77,7 +77,7 @@ func (r *ShardReconciler) reconcileFailoverRequest(ctx context.Context, v *shard
 func (r *ShardReconciler) awaitFailover(ctx context.Context, v *shardView, mf *mnemov1.ManualFailoverStatus) (ctrl.Result, error) {
 	s := v.s
 	took := r.now().Sub(mf.StartTime.Time).Round(time.Millisecond)
-	newPrimary, done := plan.FailoverDone(v.nodes, mf.From, mf.Request)
+	newPrimary, outcome := plan.FailoverDone(v.nodes, mf.From, mf.Request)
 	aborted := false
 	for _, n := range v.nodes {
 		// The old primary still primary and no longer handing over: the
@@ -87,10 +87,15 @@ func (r *ShardReconciler) awaitFailover(ctx context.Context, v *shardView, mf *m
 		}
 	}
 	switch {
-	case done:
+	case outcome == plan.FailoverCompleted:
 		logf.FromContext(ctx).Info("Failed over", "shard", s.Name, "from", mf.From, "to", newPrimary, "took", took)
 		r.Recorder.Eventf(s, nil, corev1.EventTypeNormal, "FailoverCompleted", "Failover",
 			"Failed over from %s to %s in %s (requested: %s)", mf.From, newPrimary, took, mf.Request)
+	case outcome == plan.FailoverDiverted:
+		logf.FromContext(ctx).Info("Failed over to another node than requested", "shard", s.Name, "from", mf.From, "to", newPrimary, "took", took)
+		r.Recorder.Eventf(s, nil, corev1.EventTypeWarning, "FailoverDiverted", "Failover",
+			"Failed over from %s to %s in %s, not to %s as requested: the target did not take the lease in time and the data plane elected another node",
+			mf.From, newPrimary, took, mf.Request)
 	case aborted || took > manualFailoverTimeout:
 		why := "the old primary gave the handoff up"
 		if !aborted {

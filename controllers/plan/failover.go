@@ -82,15 +82,33 @@ func PlanFailover(nodes []Node, request string) FailoverDecision {
 	return d
 }
 
-// FailoverDone reports whether a handoff asked of from, for request, has
-// happened: another node, the requested one unless request is "any", now
-// answers as primary.
-func FailoverDone(nodes []Node, from, request string) (newPrimary string, done bool) {
+// FailoverOutcome is how a handoff the operator asked for stands.
+type FailoverOutcome int
+
+// Failover outcomes.
+const (
+	// FailoverPending: the old primary is still primary, or no node is.
+	FailoverPending FailoverOutcome = iota
+	// FailoverCompleted: the requested node (any other, for "any") is
+	// primary.
+	FailoverCompleted
+	// FailoverDiverted: another node than the requested one took over
+	// (the target did not claim the lease in time and the data plane
+	// elected another); the handoff is over all the same.
+	FailoverDiverted
+)
+
+// FailoverDone reports how a handoff asked of from, for request, stands,
+// and which node is primary now.
+func FailoverDone(nodes []Node, from, request string) (newPrimary string, outcome FailoverOutcome) {
 	p := Primary(nodes)
-	if p == "" || p == from {
-		return p, false
+	switch {
+	case p == "" || p == from:
+		return p, FailoverPending
+	case request == mnemov1.FailoverAny || p == request:
+		return p, FailoverCompleted
 	}
-	return p, request == mnemov1.FailoverAny || p == request
+	return p, FailoverDiverted
 }
 
 // ScaleDown decides how many nodes a shard's StatefulSet may have now,

@@ -59,17 +59,17 @@ func TestFailoverDone(t *testing.T) {
 		nodes       []Node
 		from, req   string
 		wantPrimary string
-		done        bool
+		outcome     FailoverOutcome
 	}{
-		{"still the old primary", []Node{node(0, P), node(1, R)}, "s-0", "s-1", "s-0", false},
-		{"the requested pod took over", []Node{node(0, R), node(1, P)}, "s-0", "s-1", "s-1", true},
-		{"any other pod, for any", []Node{node(0, R), node(1, R), node(2, P)}, "s-0", "any", "s-2", true},
-		{"another pod than asked", []Node{node(0, R), node(1, R), node(2, P)}, "s-0", "s-1", "s-2", false},
-		{"between primaries", []Node{node(0, R), node(1, R)}, "s-0", "any", "", false},
+		{"still the old primary", []Node{node(0, P), node(1, R)}, "s-0", "s-1", "s-0", FailoverPending},
+		{"the requested pod took over", []Node{node(0, R), node(1, P)}, "s-0", "s-1", "s-1", FailoverCompleted},
+		{"any other pod, for any", []Node{node(0, R), node(1, R), node(2, P)}, "s-0", "any", "s-2", FailoverCompleted},
+		{"another pod than asked", []Node{node(0, R), node(1, R), node(2, P)}, "s-0", "s-1", "s-2", FailoverDiverted},
+		{"between primaries", []Node{node(0, R), node(1, R)}, "s-0", "any", "", FailoverPending},
 	} {
-		p, done := FailoverDone(tc.nodes, tc.from, tc.req)
-		if p != tc.wantPrimary || done != tc.done {
-			t.Errorf("%s: got %q %v, want %q %v", tc.name, p, done, tc.wantPrimary, tc.done)
+		p, outcome := FailoverDone(tc.nodes, tc.from, tc.req)
+		if p != tc.wantPrimary || outcome != tc.outcome {
+			t.Errorf("%s: got %q %v, want %q %v", tc.name, p, outcome, tc.wantPrimary, tc.outcome)
 		}
 	}
 }
