@@ -47,6 +47,8 @@ type ClusterReconciler struct {
 	Options  Options
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+
+	nodes nodes
 }
 
 type clusterStep func(context.Context, *mnemov1.Cluster, *clusterInputs) (ctrl.Result, error)
@@ -72,6 +74,7 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	var res ctrl.Result
 	if in.problem == nil && !c.Spec.Paused {
 		for _, step := range []clusterStep{
 			r.reconcileConfig,
@@ -79,14 +82,21 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 			r.reconcileShards,
 			r.reconcileEndpoint,
 			r.reconcileSnapshots,
+			r.reconcileLiveParameters,
 		} {
-			if res, err := step(ctx, &c, in); err != nil || !res.IsZero() {
+			if res, err = step(ctx, &c, in); err != nil {
 				return res, err
+			}
+			if !res.IsZero() {
+				break // status is still reported
 			}
 		}
 	}
 	if err := r.reconcileStatus(ctx, &c, in); err != nil {
 		return ctrl.Result{}, err
+	}
+	if res.RequeueAfter > 0 {
+		return res, nil
 	}
 	if c.Spec.SnapshotRetentionLimit > 0 {
 		return ctrl.Result{RequeueAfter: requeueSnapshotWindow}, nil

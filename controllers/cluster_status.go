@@ -103,6 +103,7 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 	}
 	var summaries []mnemov1.ShardSummary
 	var nodes []mnemov1.ShardNode
+	var blocked string
 	for _, s := range shards {
 		if s.Spec.Index >= c.Spec.NumShards {
 			continue
@@ -118,10 +119,17 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 		nodes = append(nodes, s.Status.Nodes...)
 		summaries = append(summaries, mnemov1.ShardSummary{
 			Name: s.Name, Slots: plan.FormatSlots(s.Spec.SlotRanges), PrimaryPod: s.Status.Primary,
-			ReadyNodes: so.ReadyNodes, Nodes: s.Spec.Nodes,
+			ReadyNodes: so.ReadyNodes, Nodes: s.Spec.Nodes, Lag: s.Status.Lag,
 		})
+		if p := meta.FindStatusCondition(s.Status.Conditions, mnemov1.ConditionProgressing); p != nil && p.Reason == mnemov1.ReasonRolloutBlocked && blocked == "" {
+			blocked = fmt.Sprintf("shard %s: %s", s.Name, p.Message)
+		}
 	}
-	return obs, summaries, plan.NodeTypeRollout(c.Spec.NodeType, nodes), nil
+	rollout := plan.NodeTypeRollout(c.Spec.NodeType, nodes)
+	if rollout != nil {
+		rollout.Blocked = blocked
+	}
+	return obs, summaries, rollout, nil
 }
 
 // lastSnapshot returns the newest finished snapshot and whether one is

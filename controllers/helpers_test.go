@@ -120,9 +120,35 @@ func TestShardNodes(t *testing.T) {
 		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}
 		return p
 	}
-	nodes := shardNodes([]corev1.Pod{pod("s-1", corev1.ConditionFalse), pod("s-0", corev1.ConditionTrue)})
+	nodes := shardNodes([]corev1.Pod{pod("s-1", corev1.ConditionFalse), pod("s-0", corev1.ConditionTrue)},
+		[]plan.Node{{Name: "s-0", Role: mnemov1.RolePrimary, Offset: 12, Updated: true}, {Name: "s-1", Lag: 3}})
 	if len(nodes) != 2 || nodes[0].Name != "s-0" || !nodes[0].Ready || nodes[1].Ready ||
-		nodes[0].Role != mnemov1.RoleUnknown || nodes[0].NodeType != "db.t4g.small" {
+		nodes[0].Role != mnemov1.RolePrimary || nodes[1].Role != mnemov1.RoleUnknown || nodes[0].NodeType != "db.t4g.small" ||
+		nodes[0].AppliedSequence != 12 || !nodes[0].Updated || nodes[1].Lag != 3 {
 		t.Errorf("nodes %+v", nodes)
+	}
+}
+
+func TestParseReplication(t *testing.T) {
+	var n plan.Node
+	parseReplication(&n, "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_failover_state:no-failover\r\n"+
+		"master_repl_offset:41\r\nmnemo_lease_epoch:3\r\nmnemo_log_tail:45\r\nmnemo_repl_lag:4\r\n")
+	if !n.Answered || n.Role != mnemov1.RoleReplica || n.Offset != 41 || n.Epoch != 3 || n.Lag != 4 || n.FailingOver {
+		t.Errorf("replica: %+v", n)
+	}
+	n = plan.Node{}
+	parseReplication(&n, "role:master\r\nmaster_failover_state:waiting-for-sync\r\n")
+	if n.Role != mnemov1.RolePrimary || !n.FailingOver {
+		t.Errorf("primary handing over: %+v", n)
+	}
+	n = plan.Node{}
+	parseReplication(&n, "ERR nope")
+	if n.Answered {
+		t.Error("a reply without a role is no answer")
+	}
+	for name, want := range map[string]int{"orders-shard-1-2": 2, "x-10": 10, "nodash": -1, "a-b": -1} {
+		if got := podOrdinal(name); got != want {
+			t.Errorf("podOrdinal(%s) = %d, want %d", name, got, want)
+		}
 	}
 }

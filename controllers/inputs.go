@@ -52,7 +52,10 @@ func (s *catalogSource) Catalog(ctx context.Context) (plan.Catalog, error) {
 type clusterInputs struct {
 	nodeType plan.NodeType
 	params   map[string]string
-	users    []specs.ResolvedUser
+	// paramsGeneration is the ParameterGroup's generation params come
+	// from; 0 for the built-in group.
+	paramsGeneration int64
+	users            []specs.ResolvedUser
 	// problem stops the Cluster from being built; impairment does not.
 	problem, impairment *plan.Problem
 }
@@ -103,6 +106,7 @@ func (r *ClusterReconciler) resolveCluster(ctx context.Context, c *mnemov1.Clust
 			return in, nil
 		}
 		in.params = pg.Spec.Parameters
+		in.paramsGeneration = pg.Generation
 	}
 
 	if c.Spec.ACLName == mnemov1.OpenAccessACLName {

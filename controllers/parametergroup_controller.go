@@ -19,7 +19,8 @@ import (
 )
 
 // ParameterGroupReconciler validates a group's values against the
-// allowlist and reports the Clusters using it. The Cluster reconciler
+// allowlist and reports the Clusters using it and the generation each has
+// applied. The Cluster reconciler
 // renders the group into each Cluster's parameter file.
 type ParameterGroupReconciler struct {
 	base
@@ -46,6 +47,7 @@ func (r *ParameterGroupReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 	return ctrl.Result{}, patchStatus(ctx, r.Client, &pg, func(pg *mnemov1.ParameterGroup) {
 		pg.Status.ObservedGeneration = pg.Generation
 		pg.Status.Clusters = names
+		pg.Status.Applied = appliedGenerations(pg.Name, clusters.Items)
 		setConditions(&pg.Status.Conditions, pg.Generation, now, ready)
 	})
 }
@@ -61,6 +63,21 @@ func parameterGroupCondition(invalid error, users int) metav1.Condition {
 		return metav1.Condition{Type: mnemov1.ConditionReady, Status: metav1.ConditionTrue, Reason: mnemov1.ReasonValid, Message: "valid; no Cluster uses it"}
 	}
 	return metav1.Condition{Type: mnemov1.ConditionReady, Status: metav1.ConditionTrue, Reason: mnemov1.ReasonInUse, Message: "valid and in use"}
+}
+
+// appliedGenerations says, for each Cluster using the group, which of its
+// generations the Cluster's running nodes were given (0: none yet).
+func appliedGenerations(group string, cs []mnemov1.Cluster) []mnemov1.ParameterGroupApplied {
+	out := make([]mnemov1.ParameterGroupApplied, 0, len(cs))
+	for _, c := range cs {
+		a := mnemov1.ParameterGroupApplied{Cluster: c.Name}
+		if ap := c.Status.AppliedParameters; ap != nil && ap.GroupName == group {
+			a.Generation = ap.Generation
+		}
+		out = append(out, a)
+	}
+	slices.SortFunc(out, func(a, b mnemov1.ParameterGroupApplied) int { return strings.Compare(a.Cluster, b.Cluster) })
+	return out
 }
 
 func clusterNames(cs []mnemov1.Cluster) []string {

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -17,7 +18,7 @@ import (
 // +kubebuilder:rbac:groups=batch,resources=jobs,verbs=get;list;watch;create;delete
 // +kubebuilder:rbac:groups=cert-manager.io,resources=certificates,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=core,resources=configmaps,verbs=get;list;watch;create;update;patch
-// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch
+// +kubebuilder:rbac:groups=core,resources=pods,verbs=get;list;watch;delete
 // +kubebuilder:rbac:groups=core,resources=secrets,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=core,resources=services,verbs=get;list;watch;create;update;patch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
@@ -36,6 +37,12 @@ type Options struct {
 	// NodeTypesConfigMap names the ConfigMap that adds to or redefines the
 	// built-in node-type catalog; none when empty or missing.
 	NodeTypesConfigMap string
+	// Nodes finds a data node's address from its pod; PodDNSResolver when
+	// nil. Tests map pods to engine processes on loopback.
+	Nodes NodeResolver
+	// ObserveInterval is how often a Shard with running nodes asks them
+	// for their roles and lag (5s when zero).
+	ObserveInterval time.Duration
 }
 
 // Field indexes the reconcilers list by.
@@ -86,8 +93,8 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	catalog := &catalogSource{reader: mgr.GetAPIReader(), namespace: opts.OperatorNamespace, name: opts.NodeTypesConfigMap}
 	base := base{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	for _, r := range []interface{ SetupWithManager(ctrl.Manager) error }{
-		&ClusterReconciler{base: base, Recorder: recorder("mnemo-cluster"), Catalog: catalog, Options: opts},
-		&ShardReconciler{base: base, Recorder: recorder("mnemo-shard"), Catalog: catalog, Options: opts},
+		&ClusterReconciler{base: base, Recorder: recorder("mnemo-cluster"), Catalog: catalog, Options: opts, nodes: nodes{resolver: opts.Nodes}},
+		&ShardReconciler{base: base, Recorder: recorder("mnemo-shard"), Catalog: catalog, Options: opts, nodes: nodes{resolver: opts.Nodes}},
 		&ParameterGroupReconciler{base: base, Recorder: recorder("mnemo-parametergroup")},
 		&UserReconciler{base: base, Recorder: recorder("mnemo-user")},
 		&ACLReconciler{base: base, Recorder: recorder("mnemo-acl")},

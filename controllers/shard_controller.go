@@ -5,17 +5,21 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
@@ -23,16 +27,59 @@ import (
 	"github.com/mnemo-dev/mnemo/controllers/specs"
 )
 
+// Requeue intervals of a Shard.
+const (
+	// defaultObserveInterval is how often a Shard with running nodes asks
+	// them for their roles and lag.
+	defaultObserveInterval = 5 * time.Second
+	// requeueStep is how soon a Shard looks again after a step of a
+	// rollout, a handoff or a scale-down.
+	requeueStep = time.Second
+	// requeueFailover is how often a requested failover is checked.
+	requeueFailover = 250 * time.Millisecond
+)
+
 // ShardReconciler makes a shard's data nodes: a StatefulSet of 1+R mnemo
-// node pods, its headless Service and PDB; and reports the nodes.
+// node pods, its headless Service and PDB; watches them (roles, lag,
+// failovers), carries out requested failovers and rolls the nodes onto a
+// changed template.
 type ShardReconciler struct {
 	base
 	Recorder events.EventRecorder
 	Catalog  *catalogSource
 	Options  Options
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+
+	nodes nodes
+	// seen remembers when each shard's primary was last seen serving, to
+	// measure failovers. Guarded by mu.
+	mu   sync.Mutex
+	seen map[types.NamespacedName]sighting
 }
 
-type shardStep func(context.Context, *mnemov1.Cluster, *mnemov1.Shard) (ctrl.Result, error)
+// sighting is a primary seen serving at a time.
+type sighting struct {
+	pod string
+	at  time.Time
+}
+
+// shardView is what one reconcile of a Shard works from: its Cluster, its
+// StatefulSet and pods, and what the nodes answered.
+type shardView struct {
+	c     *mnemov1.Cluster
+	s     *mnemov1.Shard
+	sts   *appsv1.StatefulSet // nil until created
+	pods  []corev1.Pod
+	nodes []plan.Node
+	// primary is the node answering as primary, "" when none does.
+	primary string
+	// progressing, when set, replaces the Progressing condition: a rollout
+	// or failover says where it stands.
+	progressing *metav1.Condition
+}
+
+type shardStep func(context.Context, *shardView) (ctrl.Result, error)
 
 // Reconcile brings one Shard's objects in line with its spec.
 func (r *ShardReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
@@ -51,18 +98,62 @@ func (r *ShardReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl
 	if err != nil {
 		return ctrl.Result{}, err
 	}
+	v, err := r.view(ctx, &c, &s)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	var res ctrl.Result
+	// Paused: watch and report, change nothing.
 	if !c.Spec.Paused {
-		for _, step := range []shardStep{r.reconcileNodes} {
-			if res, err := step(ctx, &c, &s); err != nil || !res.IsZero() {
-				return res, err
+		for _, step := range []shardStep{r.reconcileNodes, r.reconcileFailoverRequest, r.reconcileRollout} {
+			if res, err = step(ctx, v); err != nil || !res.IsZero() {
+				break
 			}
 		}
 	}
-	return ctrl.Result{}, r.reconcileStatus(ctx, &s)
+	if serr := r.reconcileStatus(ctx, v); serr != nil && err == nil {
+		err = serr
+	}
+	if err != nil || !res.IsZero() {
+		return res, err
+	}
+	for _, n := range v.nodes {
+		if n.Running {
+			return ctrl.Result{RequeueAfter: r.observeInterval()}, nil
+		}
+	}
+	return ctrl.Result{}, nil
 }
 
-// reconcileNodes makes the StatefulSet, headless Service and PDB.
-func (r *ShardReconciler) reconcileNodes(ctx context.Context, c *mnemov1.Cluster, s *mnemov1.Shard) (ctrl.Result, error) {
+// view reads the Shard's StatefulSet and pods and asks the running nodes
+// for their roles.
+func (r *ShardReconciler) view(ctx context.Context, c *mnemov1.Cluster, s *mnemov1.Shard) (*shardView, error) {
+	v := &shardView{c: c, s: s}
+	var sts appsv1.StatefulSet
+	err := r.Get(ctx, client.ObjectKeyFromObject(s), &sts)
+	if client.IgnoreNotFound(err) != nil {
+		return nil, err
+	}
+	if err == nil {
+		v.sts = &sts
+	}
+	var pods corev1.PodList
+	if err := r.List(ctx, &pods, client.InNamespace(s.Namespace), client.MatchingLabels{
+		specs.LabelCluster: s.Spec.ClusterName, specs.LabelComponent: specs.ComponentNode, specs.LabelShard: fmt.Sprint(s.Spec.Index),
+	}); err != nil {
+		return nil, fmt.Errorf("cannot list the pods of Shard %s: %w", s.Name, err)
+	}
+	v.pods = pods.Items
+	v.nodes = r.nodes.observe(ctx, c, v.sts, v.pods, r.now())
+	v.primary = plan.Primary(v.nodes)
+	return v, nil
+}
+
+// reconcileNodes makes the StatefulSet, headless Service and PDB. When the
+// shard shrinks and its primary is among the nodes to go, the StatefulSet
+// keeps them until the primary has handed over.
+func (r *ShardReconciler) reconcileNodes(ctx context.Context, v *shardView) (ctrl.Result, error) {
+	c, s := v.c, v.s
 	cat, err := r.Catalog.Catalog(ctx)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -72,63 +163,168 @@ func (r *ShardReconciler) reconcileNodes(ctx context.Context, c *mnemov1.Cluster
 		// The Cluster reports this as its problem; nothing to build.
 		return ctrl.Result{}, nil
 	}
-	return ctrl.Result{}, r.applyAll(ctx, r.Recorder, s,
-		specs.ShardService(c, s),
-		specs.ShardStatefulSet(c, s, nt, specs.Image(c, r.Options.DefaultImage)),
-		specs.ShardPDB(c, s))
-}
-
-// reconcileStatus reports the shard's nodes from its StatefulSet and pods.
-func (r *ShardReconciler) reconcileStatus(ctx context.Context, s *mnemov1.Shard) error {
-	var sts appsv1.StatefulSet
-	obs := plan.ShardObservation{Name: s.Name, Nodes: s.Spec.Nodes}
-	err := r.Get(ctx, client.ObjectKeyFromObject(s), &sts)
-	if client.IgnoreNotFound(err) != nil {
-		return err
+	restart, err := r.restartParameters(ctx, c, nt)
+	if err != nil {
+		return ctrl.Result{}, err
 	}
-	if err == nil {
-		obs.ReadyNodes = sts.Status.ReadyReplicas
-		if sts.Status.ObservedGeneration == sts.Generation {
-			obs.UpdatedNodes = sts.Status.UpdatedReplicas
+	sts := specs.ShardStatefulSet(c, s, nt, specs.Image(c, r.Options.DefaultImage), restart)
+	var res ctrl.Result
+	if v.sts != nil && v.sts.Spec.Replicas != nil && *v.sts.Spec.Replicas > s.Spec.Nodes {
+		keep, to, why := plan.ScaleDown(v.nodes, *v.sts.Spec.Replicas, s.Spec.Nodes)
+		sts.Spec.Replicas = ptr.To(keep)
+		if keep != s.Spec.Nodes {
+			res = ctrl.Result{RequeueAfter: requeueStep}
+			v.progressing = &metav1.Condition{Type: mnemov1.ConditionProgressing, Status: metav1.ConditionTrue, Reason: mnemov1.ReasonUpdating, Message: why}
+		}
+		if to != "" {
+			if err := r.handOver(ctx, v, to, why); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 	}
-	var pods corev1.PodList
-	if err := r.List(ctx, &pods, client.InNamespace(s.Namespace), client.MatchingLabels{
-		specs.LabelCluster: s.Spec.ClusterName, specs.LabelComponent: specs.ComponentNode, specs.LabelShard: fmt.Sprint(s.Spec.Index),
-	}); err != nil {
-		return fmt.Errorf("cannot list the pods of Shard %s: %w", s.Name, err)
+	return res, r.applyAll(ctx, r.Recorder, s, specs.ShardService(c, s), sts, specs.ShardPDB(c, s))
+}
+
+// restartParameters identifies the Cluster's parameters that the engine
+// reads only at start: they go into the pod template, so changing them
+// rolls the nodes.
+func (r *ShardReconciler) restartParameters(ctx context.Context, c *mnemov1.Cluster, nt plan.NodeType) (string, error) {
+	var params map[string]string
+	if c.Spec.ParameterGroupName != mnemov1.DefaultParameterGroupName {
+		var pg mnemov1.ParameterGroup
+		err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: c.Spec.ParameterGroupName}, &pg)
+		if client.IgnoreNotFound(err) != nil {
+			return "", err
+		}
+		params = pg.Spec.Parameters
 	}
-	nodes := shardNodes(pods.Items)
+	_, restart := plan.SplitParameters(plan.EffectiveParameters(params, nt))
+	return plan.HashParameters(restart), nil
+}
+
+// handOver asks the primary to hand its lease to the pod named to.
+func (r *ShardReconciler) handOver(ctx context.Context, v *shardView, to, why string) error {
+	primary, err := findPod(v.pods, v.primary)
+	if err != nil {
+		return err
+	}
+	target, err := findPod(v.pods, to)
+	if err != nil {
+		return err
+	}
+	if err := r.nodes.failover(ctx, v.c, primary, target); err != nil {
+		return err
+	}
+	logf.FromContext(ctx).Info("Requested a planned handoff", "shard", v.s.Name, "from", v.primary, "to", to, "why", why)
+	r.Recorder.Eventf(v.s, target, corev1.EventTypeNormal, "Handoff", "Failover", "Asked primary %s to hand over to %s: %s", v.primary, to, why)
+	return nil
+}
+
+// reconcileStatus reports the shard's nodes, their roles and lag, and
+// records an Event when the primary changed.
+func (r *ShardReconciler) reconcileStatus(ctx context.Context, v *shardView) error {
+	s := v.s
+	obs := plan.ShardObservation{Name: s.Name, Nodes: s.Spec.Nodes}
+	if v.sts != nil {
+		obs.ReadyNodes = v.sts.Status.ReadyReplicas
+		if v.sts.Status.ObservedGeneration == v.sts.Generation {
+			obs.UpdatedNodes = v.sts.Status.UpdatedReplicas
+		}
+	}
+	nodes := shardNodes(v.pods, v.nodes)
 	conds := plan.ShardHealth(obs)
-	now := time.Now()
+	if v.progressing != nil {
+		for i := range conds {
+			if conds[i].Type == v.progressing.Type {
+				conds[i] = *v.progressing
+			}
+		}
+	}
+	now := r.now()
+	old := s.Status.Primary
+	primary := v.primary
+	if primary == "" {
+		primary = old // between primaries: the last one known
+	}
+	r.notePrimary(ctx, v, old, now)
+	lag := plan.MaxLag(v.nodes)
 	return patchStatus(ctx, r.Client, s, func(s *mnemov1.Shard) {
 		s.Status.ObservedGeneration = s.Generation
 		s.Status.Slots = plan.FormatSlots(s.Spec.SlotRanges)
 		s.Status.ReadyNodes = obs.ReadyNodes
 		s.Status.Nodes = nodes
+		s.Status.Primary = primary
+		s.Status.Lag = lag
 		setConditions(&s.Status.Conditions, s.Generation, now, conds...)
 	})
 }
 
-// shardNodes lists a shard's pods as nodes, sorted by name. Roles come from
-// the data plane, which does not report them yet.
-func shardNodes(pods []corev1.Pod) []mnemov1.ShardNode {
+// notePrimary records an Event when the shard's primary changed, with how
+// long the shard had no primary at most: from when the operator last saw
+// the old primary serving to when it saw the new one. It cannot see
+// better than its observation interval.
+func (r *ShardReconciler) notePrimary(ctx context.Context, v *shardView, old string, now time.Time) {
+	key := client.ObjectKeyFromObject(v.s)
+	r.mu.Lock()
+	if r.seen == nil {
+		r.seen = map[types.NamespacedName]sighting{}
+	}
+	last, known := r.seen[key]
+	if v.primary != "" {
+		r.seen[key] = sighting{pod: v.primary, at: now}
+	}
+	r.mu.Unlock()
+	if v.primary == "" || old == "" || v.primary == old {
+		return
+	}
+	took := "unmeasured (the operator restarted since it last saw it)"
+	if known && last.pod == old {
+		took = fmt.Sprintf("at most %s", now.Sub(last.at).Round(time.Millisecond))
+	}
+	logf.FromContext(ctx).Info("Primary changed", "shard", v.s.Name, "from", old, "to", v.primary, "took", took)
+	msg := fmt.Sprintf("Primary of shard %s changed from %s to %s; without a primary for %s", v.s.Name, old, v.primary, took)
+	r.Recorder.Eventf(v.s, nil, corev1.EventTypeNormal, "PrimaryChanged", "Failover", "%s", msg)
+	r.Recorder.Eventf(v.c, v.s, corev1.EventTypeNormal, "PrimaryChanged", "Failover", "%s", msg)
+}
+
+func (r *ShardReconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *ShardReconciler) observeInterval() time.Duration {
+	if r.Options.ObserveInterval > 0 {
+		return r.Options.ObserveInterval
+	}
+	return defaultObserveInterval
+}
+
+// shardNodes lists a shard's pods as nodes, sorted by name, with what the
+// nodes answered.
+func shardNodes(pods []corev1.Pod, observed []plan.Node) []mnemov1.ShardNode {
+	byName := map[string]plan.Node{}
+	for _, n := range observed {
+		byName[n.Name] = n
+	}
 	nodes := make([]mnemov1.ShardNode, 0, len(pods))
 	for _, p := range pods {
-		ready := false
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				ready = true
-			}
+		o := byName[p.Name]
+		role := o.Role
+		if role == "" {
+			role = mnemov1.RoleUnknown
 		}
-		nodes = append(nodes, mnemov1.ShardNode{Name: p.Name, Role: mnemov1.RoleUnknown, Ready: ready,
-			NodeType: p.Annotations["mnemo.dev/node-type"]})
+		nodes = append(nodes, mnemov1.ShardNode{Name: p.Name, Role: role, Ready: podReady(&p),
+			NodeType: p.Annotations[specs.AnnotationNodeType], AppliedSequence: o.Offset, Lag: o.Lag, Updated: o.Updated})
 	}
 	slices.SortFunc(nodes, func(a, b mnemov1.ShardNode) int { return strings.Compare(a.Name, b.Name) })
 	return nodes
 }
 
-// SetupWithManager watches Shards, what they own, and their pods.
+// SetupWithManager watches Shards, what they own, their pods, and their
+// Clusters (pausing, the maintenance window and the rollout settings live
+// there).
 func (r *ShardReconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&mnemov1.Shard{}).
@@ -136,8 +332,22 @@ func (r *ShardReconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Owns(&corev1.Service{}).
 		Owns(&policyv1.PodDisruptionBudget{}).
 		Watches(&corev1.Pod{}, handler.EnqueueRequestsFromMapFunc(shardOfPod)).
+		Watches(&mnemov1.Cluster{}, handler.EnqueueRequestsFromMapFunc(r.shardsOfCluster)).
 		Named("shard").
 		Complete(r)
+}
+
+func (r *ShardReconciler) shardsOfCluster(ctx context.Context, obj client.Object) []reconcile.Request {
+	var list mnemov1.ShardList
+	if err := r.List(ctx, &list, client.InNamespace(obj.GetNamespace()), client.MatchingFields{indexClusterName: obj.GetName()}); err != nil {
+		logf.FromContext(ctx).Error(err, "Cannot list Shards to reconcile", "cluster", obj.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, s := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&s)})
+	}
+	return reqs
 }
 
 // shardOfPod maps a data node's pod to its Shard, through the pod's

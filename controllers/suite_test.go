@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/redis/go-redis/v9"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,6 +118,14 @@ func runSuite(m *testing.M) int {
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: assets,
 	}
+	binDir, err := os.MkdirTemp("", "mnemo-envtest-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "envtest:", err)
+		return 1
+	}
+	defer os.RemoveAll(binDir)
+	buildMnemo(binDir) // for the tests that run data nodes
+	redis.SetLogger(quietRedis{})
 	start := time.Now()
 	cfg, err = env.Start()
 	if err != nil {
@@ -259,6 +268,9 @@ func startManager(ctx context.Context) (<-chan struct{}, error) {
 	}
 	if err := controllers.SetupWithManager(ctx, mgr, controllers.Options{
 		DefaultImage: testImage, OperatorNamespace: operatorNamespace, NodeTypesConfigMap: nodeTypesName,
+		// Data nodes, where a test runs them, are processes on loopback
+		// (kubelet_envtest_test.go); looked at often so flows are quick.
+		Nodes: loopbackNodes, ObserveInterval: 300 * time.Millisecond,
 	}); err != nil {
 		return nil, err
 	}

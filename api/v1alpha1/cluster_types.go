@@ -130,6 +130,25 @@ type ClusterSpec struct {
 	// status is still reported.
 	// +optional
 	Paused bool `json:"paused,omitempty"`
+
+	// Rollout says how changes that restart nodes (node type, image,
+	// parameters that cannot change live) roll out.
+	// +kubebuilder:default={}
+	// +optional
+	Rollout RolloutSpec `json:"rollout,omitempty"`
+}
+
+// RolloutSpec says how the operator rolls a change that restarts nodes:
+// per shard, replicas first, one at a time, each caught up with the log
+// before the next, then a planned handoff of the primary, then the old
+// primary.
+type RolloutSpec struct {
+	// MaxConcurrentShards is how many shards roll at the same time.
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=500
+	// +optional
+	MaxConcurrentShards int32 `json:"maxConcurrentShards,omitempty"`
 }
 
 // TLSSpec configures TLS on the client port.
@@ -293,6 +312,25 @@ type ClusterStatus struct {
 	// LastSnapshot is the newest snapshot taken of this Cluster.
 	// +optional
 	LastSnapshot *LastSnapshot `json:"lastSnapshot,omitempty"`
+
+	// AppliedParameters is the parameter group generation every running
+	// node has been given (live, with CONFIG SET).
+	// +optional
+	AppliedParameters *AppliedParameters `json:"appliedParameters,omitempty"`
+}
+
+// AppliedParameters names what a Cluster's running nodes were last given.
+type AppliedParameters struct {
+	// GroupName is the ParameterGroup.
+	GroupName string `json:"groupName"`
+	// Generation is the group's generation that was applied.
+	Generation int64 `json:"generation"`
+	// Hash identifies the values applied (node type's maxmemory included),
+	// so a change of either is applied again.
+	Hash string `json:"hash"`
+	// Time is when the last node took them.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
 }
 
 // Endpoint is a DNS name and a port.
@@ -352,6 +390,9 @@ type RolloutStatus struct {
 	From string `json:"from"`
 	// To is the node type being rolled out.
 	To string `json:"to"`
+	// Blocked says why the rollout does not go on, when it does not.
+	// +optional
+	Blocked string `json:"blocked,omitempty"`
 	// UpdatedNodes is how many nodes run the new type.
 	UpdatedNodes int32 `json:"updatedNodes"`
 	// TotalNodes is how many nodes the Cluster has.

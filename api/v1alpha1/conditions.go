@@ -55,4 +55,12 @@ const (
 	ReasonInUse = "InUse"
 	// ReasonValid: the object is valid; no Cluster uses it yet.
 	ReasonValid = "Valid"
+	// ReasonRolloutBlocked: a rollout stopped at an unhealthy node; the
+	// message names it.
+	ReasonRolloutBlocked = "RolloutBlocked"
+	// ReasonWaitingForMaintenanceWindow: a change that restarts nodes
+	// waits for spec.maintenanceWindow.
+	ReasonWaitingForMaintenanceWindow = "WaitingForMaintenanceWindow"
+	// ReasonFailingOver: a requested failover is in progress.
+	ReasonFailingOver = "FailingOver"
 )

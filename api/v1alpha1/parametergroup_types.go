@@ -46,6 +46,22 @@ type ParameterGroupStatus struct {
 	// +listType=set
 	// +optional
 	Clusters []string `json:"clusters,omitempty"`
+
+	// Applied says which generation of the group each Cluster using it
+	// has applied to its running nodes.
+	// +listType=map
+	// +listMapKey=cluster
+	// +optional
+	Applied []ParameterGroupApplied `json:"applied,omitempty"`
+}
+
+// ParameterGroupApplied is the generation of a group a Cluster applied.
+type ParameterGroupApplied struct {
+	// Cluster is the Cluster's name.
+	Cluster string `json:"cluster"`
+	// Generation is the group generation its nodes run with; 0 when none
+	// yet.
+	Generation int64 `json:"generation"`
 }
 
 // ParameterGroup is a named set of engine parameters; every node of every

@@ -96,6 +96,26 @@ type ShardStatus struct {
 	// +listMapKey=name
 	// +optional
 	Nodes []ShardNode `json:"nodes,omitempty"`
+
+	// Lag is the largest replica lag in log entries (log tail − applied)
+	// the nodes last reported.
+	// +optional
+	Lag int64 `json:"lag,omitempty"`
+
+	// ManualFailover is the failover the operator started on request (the
+	// mnemo.dev/failover-requested annotation) and is waiting for.
+	// +optional
+	ManualFailover *ManualFailoverStatus `json:"manualFailover,omitempty"`
+}
+
+// ManualFailoverStatus is a requested failover in progress.
+type ManualFailoverStatus struct {
+	// Request is the annotation's value: a pod name or "any".
+	Request string `json:"request"`
+	// From is the pod that was primary when the handoff was asked for.
+	From string `json:"from"`
+	// StartTime is when the operator sent FAILOVER to the primary.
+	StartTime metav1.Time `json:"startTime"`
 }
 
 // ShardNode is one data node of a shard.
@@ -112,6 +132,13 @@ type ShardNode struct {
 	// AppliedSequence is the last log sequence the node has applied.
 	// +optional
 	AppliedSequence int64 `json:"appliedSequence,omitempty"`
+	// Lag is how many log entries the node has yet to apply, as it
+	// reported (INFO replication mnemo_repl_lag).
+	// +optional
+	Lag int64 `json:"lag,omitempty"`
+	// Updated is whether the pod runs the StatefulSet's current template.
+	// +optional
+	Updated bool `json:"updated,omitempty"`
 }
 
 // Shard is one shard of a Cluster: a StatefulSet of one primary and its

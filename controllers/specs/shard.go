@@ -38,6 +38,9 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 		"--bind", "0.0.0.0",
 		"--log", c.LogAddress(),
 		"--shard", itoa(s.Spec.Index),
+		// A shard's nodes elect their primary through the log's lease
+		// (docs/failover.md); solo would make each one a writer.
+		"--role", "auto",
 		"--announce-hostname", fmt.Sprintf("$(POD_NAME).%s.%s.svc", s.Name, c.Namespace),
 		"--metrics-addr", fmt.Sprintf(":%d", metricsPort),
 		"--aclfile", aclDir + "/" + ACLFileKey,
@@ -53,11 +56,27 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 	return args
 }
 
+// AnnotationNodeType on a data node's pod names the node type it runs.
+const AnnotationNodeType = "mnemo.dev/node-type"
+
+// AnnotationRestartParameters on a data node's pod template identifies the
+// parameters the engine reads only at start (plan.SplitParameters): a
+// change of them changes the template, so the nodes roll.
+const AnnotationRestartParameters = "mnemo.dev/restart-parameters"
+
 // ShardStatefulSet is the StatefulSet of a shard's 1+R data nodes. Nodes
 // keep no volume: a node's state comes from the newest snapshot and the log.
-func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, image string) *appsv1.StatefulSet {
+// The StatefulSet does not roll its pods itself (OnDelete): the operator
+// does, replicas first and the primary after a planned handoff.
+// restartParams is plan.HashParameters of the parameters that need a
+// restart, "" for none.
+func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, image, restartParams string) *appsv1.StatefulSet {
 	labels := shardLabels(c, s)
 	selector := shardSelector(c, s)
+	annotations := map[string]string{AnnotationNodeType: nt.Name}
+	if restartParams != "" {
+		annotations[AnnotationRestartParameters] = restartParams
+	}
 	podSec, sec := restrictedSecurity()
 	affinity, spreadC := spread(c, selector)
 	ports := []corev1.ContainerPort{
@@ -89,11 +108,11 @@ func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, im
 			// Nodes of a shard do not wait for each other: each loads the
 			// newest snapshot and follows the log on its own.
 			PodManagementPolicy: appsv1.ParallelPodManagement,
-			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.RollingUpdateStatefulSetStrategyType},
+			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
 					Labels:      labels,
-					Annotations: map[string]string{"mnemo.dev/node-type": nt.Name},
+					Annotations: annotations,
 				},
 				Spec: corev1.PodSpec{
 					SecurityContext:               podSec,

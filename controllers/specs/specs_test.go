@@ -62,10 +62,10 @@ func TestNodeArgs(t *testing.T) {
 		want    string
 	}{
 		{"plain", testCluster(), "node /etc/mnemo/mnemo.conf --port 6379 --bind 0.0.0.0 --log nats://orders-log.shop.svc:4222 " +
-			"--shard 1 --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl"},
+			"--shard 1 --role auto --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl"},
 		{"tls and another port", testCluster(withTLS, func(c *mnemov1.Cluster) { c.Spec.Port = 7000 }),
 			"node /etc/mnemo/mnemo.conf --port 7000 --bind 0.0.0.0 --log nats://orders-log.shop.svc:4222 " +
-				"--shard 1 --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl " +
+				"--shard 1 --role auto --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl " +
 				"--tls-port 7001 --tls-cert-file /etc/mnemo/tls/tls.crt --tls-key-file /etc/mnemo/tls/tls.key --tls-ca-cert-file /etc/mnemo/tls/ca.crt"},
 	} {
 		if got := strings.Join(NodeArgs(tc.cluster, testShard(tc.cluster, 1)), " "); got != tc.want {
@@ -98,10 +98,22 @@ func TestShardStatefulSet(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			s := testShard(tc.cluster, 0)
 			nt := nodeTypeOf(t, tc.nodeType)
-			sts := ShardStatefulSet(tc.cluster, s, nt, "mnemo:test")
+			sts := ShardStatefulSet(tc.cluster, s, nt, "mnemo:test", "")
 			ownerIs(t, "StatefulSet", sts.ObjectMeta, "Shard", s.Name)
 			if *sts.Spec.Replicas != 3 || sts.Spec.ServiceName != "orders-shard-0" || sts.Spec.PodManagementPolicy != appsv1.ParallelPodManagement {
 				t.Errorf("replicas %d, service %s, policy %s", *sts.Spec.Replicas, sts.Spec.ServiceName, sts.Spec.PodManagementPolicy)
+			}
+			if sts.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType {
+				t.Errorf("update strategy %s: the operator rolls the pods itself", sts.Spec.UpdateStrategy.Type)
+			}
+			if !slices.Contains(sts.Spec.Template.Spec.Containers[0].Args, "auto") {
+				t.Errorf("args %v: nodes must elect their primary (--role auto)", sts.Spec.Template.Spec.Containers[0].Args)
+			}
+			if _, ok := sts.Spec.Template.Annotations[AnnotationRestartParameters]; ok {
+				t.Error("no parameter needs a restart, yet the template names some")
+			}
+			if withRestart := ShardStatefulSet(tc.cluster, s, nt, "mnemo:test", "abc"); withRestart.Spec.Template.Annotations[AnnotationRestartParameters] != "abc" {
+				t.Error("parameters that need a restart must change the pod template")
 			}
 			if len(sts.Spec.VolumeClaimTemplates) != 0 {
 				t.Error("data nodes must not have volumes: their state comes from snapshot and log")
