@@ -35,6 +35,7 @@ type roleFlag struct {
 
 var localFlags = []roleFlag{
 	{"in-memory", "yes|no", "run without the transactional log: writes are acknowledged at once and lost when the process ends, as with redis-server's persistence off (for caches and benchmarks)", "no"},
+	metricsFlag,
 }
 
 var nodeFlags = []roleFlag{
@@ -43,6 +44,7 @@ var nodeFlags = []roleFlag{
 	{"log-replicas", "R", "replicas of the shard's log stream when the node creates it", "3"},
 	{"role", "auto|solo", "auto: one of the shard's nodes, a replica until it wins the lease as primary; solo: the shard's only writer, no election", "solo"},
 	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
+	metricsFlag,
 }
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
@@ -232,6 +234,9 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		defer closeLog()
 	} else {
 		log.Warn("Running in memory: writes are not durable and are lost when the process ends")
+	}
+	if err := startMetrics(ctx, name, vals, e, nodeID, log); err != nil {
+		return fail("%v", err)
 	}
 	e.Start()
 	defer e.Stop()
