@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -259,6 +261,17 @@ func TestMetricsOfLocalUnderLoad(t *testing.T) {
 	// Bounded cardinality: no series per key or client.
 	if n := len(second.families["mnemo_commands_total"].Metric); n > 3*40 {
 		t.Errorf("%d series of mnemo_commands_total for a handful of commands", n)
+	}
+
+	// Every family is explained to the people who get paged by it.
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name := range second.families {
+		if strings.HasPrefix(name, "mnemo_") && !strings.Contains(string(doc), "`"+name+"`") {
+			t.Errorf("%s is not documented in docs/operations.md", name)
+		}
 	}
 
 	problems, err := promlint.New(bytes.NewReader(second.text)).Lint()
