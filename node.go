@@ -37,6 +37,7 @@ var localFlags = []roleFlag{
 	{"in-memory", "yes|no", "run without the transactional log: writes are acknowledged at once and lost when the process ends, as with redis-server's persistence off (for caches and benchmarks)", "no"},
 	{"shards", "N", "run a cluster of N shards in this process, nodes on ports port, port+1, … sharing the embedded log (0: one node, not a cluster)", "0"},
 	{"replicas", "R", "replicas per shard (each shard is 1+R nodes with lease election; without --shards, one shard)", "0"},
+	metricsFlag,
 }
 
 var nodeFlags = []roleFlag{
@@ -46,15 +47,15 @@ var nodeFlags = []roleFlag{
 	{"role", "auto|solo", "auto: one of the shard's nodes, a replica until it wins the lease as primary; solo: the shard's only writer, no election", "solo"},
 	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
 	{"cluster-shards", "N", "make the node one of a multi-shard cluster (role auto); if the cluster has no slot map yet, create one spreading the slots over shards 0…N-1 (0: not a cluster)", "0"},
-	// The operator passes these (see CONTRACTS.md); the engine work that
-	// uses them is in progress. Until it lands they are taken, so that a
-	// node starts on a real cluster, and reported as not in effect.
+	metricsFlag,
+	// The operator passes this (see CONTRACTS.md); the engine work that
+	// uses it is in progress. Until it lands it is taken, so that a node
+	// starts on a real cluster, and reported as not in effect.
 	{"announce-hostname", "NAME", "the hostname this node announces to cluster clients (not in effect yet)", ""},
-	{"metrics-addr", "ADDR", "address of the Prometheus metrics endpoint (not in effect yet)", ""},
 }
 
 // pendingNodeFlags are nodeFlags the engine does not act on yet.
-var pendingNodeFlags = []string{"announce-hostname", "metrics-addr"}
+var pendingNodeFlags = []string{"announce-hostname"}
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
 	if vals, rest, err := splitRoleFlags(localFlags, args); err == nil && (vals["shards"] != "0" || vals["replicas"] != "0") && !slicesContains(args, "--help", "-h") {
@@ -228,6 +229,9 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		defer closeLog()
 	} else {
 		log.Warn("Running in memory: writes are not durable and are lost when the process ends")
+	}
+	if err := startMetrics(ctx, name, vals, e, nodeID, log); err != nil {
+		return fail("%v", err)
 	}
 	// Listen only now that the state is rebuilt: a TCP readiness probe (the
 	// operator's, for now) must not pass while the node cannot serve yet.

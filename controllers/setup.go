@@ -89,6 +89,9 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		}
 	}
 
+	if err := registerMetrics(mgr); err != nil {
+		return fmt.Errorf("cannot register the operator's metrics: %w", err)
+	}
 	recorder := func(name string) events.EventRecorder { return mgr.GetEventRecorder(name) }
 	catalog := &catalogSource{reader: mgr.GetAPIReader(), namespace: opts.OperatorNamespace, name: opts.NodeTypesConfigMap}
 	base := base{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}

@@ -259,6 +259,7 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 	for _, d := range done {
 		c.Stats.Latency.Observe(time.Since(d.SentAt))
 		c.Stats.Writes.Add(int64(d.Writer().Groups()))
+		observeCommit(d, time.Since(d.SentAt))
 	}
 	Finish(done)
 	if failed != nil {
