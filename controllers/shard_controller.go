@@ -279,7 +279,9 @@ func (r *ShardReconciler) notePrimary(ctx context.Context, v *shardView, old str
 	}
 	took := "unmeasured (the operator restarted since it last saw it)"
 	if known && last.pod == old {
-		took = fmt.Sprintf("at most %s", now.Sub(last.at).Round(time.Millisecond))
+		d := now.Sub(last.at).Round(time.Millisecond)
+		took = fmt.Sprintf("at most %s", d)
+		ObserveFailover(v.s.Namespace, v.c.Name, v.s.Name, d)
 	}
 	logf.FromContext(ctx).Info("Primary changed", "shard", v.s.Name, "from", old, "to", v.primary, "took", took)
 	msg := fmt.Sprintf("Primary of shard %s changed from %s to %s; without a primary for %s", v.s.Name, old, v.primary, took)

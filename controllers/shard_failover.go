@@ -88,6 +88,7 @@ func (r *ShardReconciler) awaitFailover(ctx context.Context, v *shardView, mf *m
 	}
 	switch {
 	case outcome == plan.FailoverCompleted:
+		ObserveFailover(s.Namespace, v.c.Name, s.Name, took)
 		logf.FromContext(ctx).Info("Failed over", "shard", s.Name, "from", mf.From, "to", newPrimary, "took", took)
 		r.Recorder.Eventf(s, nil, corev1.EventTypeNormal, "FailoverCompleted", "Failover",
 			"Failed over from %s to %s in %s (requested: %s)", mf.From, newPrimary, took, mf.Request)
