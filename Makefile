@@ -30,7 +30,7 @@ HELM_MOD := hack/helm/go.mod
 HELM_VERSION := $(shell awk '$$1 == "helm.sh/helm/v3" { print $$2; exit } $$2 == "helm.sh/helm/v3" { print $$3; exit }' $(HELM_MOD))
 HELM := bin/tools/helm-$(HELM_VERSION)
 
-.PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
+.PHONY: help build plugin run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 .PHONY: manifests generate check-operator-generated envtest test-operator
 .PHONY: local-k8s cluster-up cluster-down image check-chart test-e2e
 
@@ -40,6 +40,9 @@ help: ## List the targets.
 
 build: ## Build bin/mnemo.
 	CGO_ENABLED=0 go build -trimpath -o bin/mnemo .
+
+plugin: ## Build the kubectl plugin, bin/kubectl-mnemo (put it on PATH: kubectl mnemo --help).
+	CGO_ENABLED=0 go build -trimpath -o bin/kubectl-mnemo ./cmd/kubectl-mnemo
 
 run: build ## Run a local single-node Mnemo on PORT (default 6379).
 	exec bin/mnemo local --port $(PORT)
