@@ -71,6 +71,7 @@ manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role i
 	cp config/crd/bases/*.yaml charts/mnemo/crds/
 	cp config/rbac/role.yaml charts/mnemo/files/role.yaml
 	cp config/policy/node_types.yaml charts/mnemo/files/node_types_policy.yaml
+	cp config/monitoring/podmonitor-nodes.yaml config/monitoring/prometheusrule.yaml config/monitoring/dashboard.json charts/mnemo/files/
 
 check-chart: $(HELM) ## Fail when the chart's CRDs and RBAC are stale; helm lint and helm template the chart.
 	HELM=$(CURDIR)/$(HELM) bash hack/check-chart.sh
