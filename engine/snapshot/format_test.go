@@ -103,7 +103,7 @@ func sampleStream() *keyspace.Stream {
 		}
 		s.Append(keyspace.StreamID{Ms: uint64(1000 + i/3), Seq: uint64(i % 3)}, fv)
 	}
-	for _, id := range []keyspace.StreamID{{1001, 0}, {1010, 1}, {1050, 2}} {
+	for _, id := range []keyspace.StreamID{{Ms: 1001, Seq: 0}, {Ms: 1010, Seq: 1}, {Ms: 1050, Seq: 2}} {
 		s.Delete(id)
 	}
 	s.MaxDeletedID = keyspace.StreamID{Ms: 1050, Seq: 2}
