@@ -50,6 +50,7 @@ type Engine struct {
 	fx      effects
 	slowlog slowlog
 	latency latencyMonitor
+	snap    snapState // snapshots: BGSAVE, SAVE, LASTSAVE (save.go)
 
 	started time.Time
 	stop    chan struct{}
