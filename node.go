@@ -311,6 +311,9 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	} else if role != "solo" && role != "" {
 		return usage("--role takes auto or solo")
 	}
+	if opts.Snapshots, err = setupSnapshots(ctx, name, vals, cfg, e, st, nc, shard, replicas, log); err != nil {
+		return fail("%v", err)
+	}
 	started := time.Now()
 	if err := e.AttachLog(ctx, st, opts); err != nil {
 		return fail("%v", err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/mnemo-dev/mnemo/engine/config"
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
 	"github.com/mnemo-dev/mnemo/engine/snapshot"
 	"github.com/mnemo-dev/mnemo/engine/txlog"
@@ -126,4 +127,10 @@ func (e *Engine) LoadRDB(r io.Reader, now int64) (snapshot.RDBInfo, error) {
 	db.OnExpire = e.keyExpired
 	e.db = db
 	return info, nil
+}
+
+// EncodingLimits returns the encoding thresholds of cfg: snapshots and
+// RDB files hold values in the encodings the engine would report.
+func EncodingLimits(cfg *config.Config) keyspace.Limits {
+	return limitsOf(&Engine{cfg: cfg})
 }

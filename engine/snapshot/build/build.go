@@ -40,6 +40,11 @@ type Config struct {
 	// not keep are deleted and the log is trimmed below the oldest kept.
 	Retention snapshot.Retention
 	Trim      bool
+	// Output, if set, receives the snapshot instead of the store (an
+	// export): no manifest, no retention, no trimming. Format "rdb"
+	// makes it a Redis RDB file.
+	Output io.Writer
+	Format string
 	// Engine is the configuration of the private engine (its encoding
 	// thresholds decide the snapshot's encodings); nil for the defaults.
 	Engine *config.Config
@@ -142,6 +147,17 @@ func Build(ctx context.Context, cfg Config) (Result, error) {
 	name := cfg.Name
 	if name == "" {
 		name = meta.Created.Format("20060102T150405.000Z") + "-seq" + strconv.FormatUint(meta.Seq, 10)
+	}
+	if cfg.Output != nil {
+		var sum snapshot.Summary
+		if cfg.Format == "rdb" {
+			sum, err = e.WriteRDB(cfg.Output)
+		} else {
+			sum, err = e.WriteSnapshot(cfg.Output, meta)
+		}
+		res.Info = snapshot.Info{Meta: meta, Keys: sum.Keys, Size: int64(sum.Bytes)}
+		res.Took = time.Since(started)
+		return res, err
 	}
 	info, err := store.Save(ctx, cfg.Shard, name, meta, func(w io.Writer) (snapshot.Summary, error) {
 		return e.WriteSnapshot(w, meta)
