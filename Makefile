@@ -25,6 +25,12 @@ CONTROLLER_GEN_MOD := hack/controller-gen/go.mod
 CONTROLLER_GEN_VERSION := $(shell awk '$$1 == "sigs.k8s.io/controller-tools" { print $$2; exit } $$2 == "sigs.k8s.io/controller-tools" { print $$3; exit }' $(CONTROLLER_GEN_MOD))
 CONTROLLER_GEN := bin/tools/controller-gen-$(CONTROLLER_GEN_VERSION)
 
+# MinIO, the S3-compatible server test/snapshot runs the S3 snapshot store
+# against, has a module of its own (hack/minio), cached by version.
+MINIO_MOD := hack/minio/go.mod
+MINIO_VERSION := $(shell awk '$$1 == "github.com/minio/minio" { print $$2; exit }' $(MINIO_MOD))
+MINIO := bin/tools/minio-$(MINIO_VERSION)
+
 .PHONY: help build run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 .PHONY: manifests generate check-operator-generated envtest test-operator
 
@@ -41,7 +47,7 @@ run: build ## Run a local single-node Mnemo on PORT (default 6379).
 deps: ## Install what a fresh machine lacks (redis-server, redis-tools) with apt.
 	bash hack/deps.sh
 
-tools: $(STATICCHECK) $(CONTROLLER_GEN) ## Build the pinned staticcheck and controller-gen into bin/tools/ (once per version).
+tools: $(STATICCHECK) $(CONTROLLER_GEN) $(MINIO) ## Build the pinned staticcheck, controller-gen and MinIO into bin/tools/ (once per version).
 
 $(STATICCHECK):
 	@test -n "$(STATICCHECK_VERSION)" || { echo "no honnef.co/go/tools version in $(TOOLS_MOD)" >&2; exit 1; }
@@ -50,6 +56,10 @@ $(STATICCHECK):
 $(CONTROLLER_GEN):
 	@test -n "$(CONTROLLER_GEN_VERSION)" || { echo "no sigs.k8s.io/controller-tools version in $(CONTROLLER_GEN_MOD)" >&2; exit 1; }
 	go -C hack/controller-gen build -o $(CURDIR)/$@ sigs.k8s.io/controller-tools/cmd/controller-gen
+
+$(MINIO):
+	@test -n "$(MINIO_VERSION)" || { echo "no github.com/minio/minio version in $(MINIO_MOD)" >&2; exit 1; }
+	go -C hack/minio build -o $(CURDIR)/$@ github.com/minio/minio
 
 manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ from api/ and controllers/.
 	$(CONTROLLER_GEN) crd rbac:roleName=mnemo-operator paths=./api/... paths=./controllers/... \

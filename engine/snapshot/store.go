@@ -268,7 +268,7 @@ func (v *verifyingReader) Close() error { return v.rc.Close() }
 type Retention struct {
 	// Count keeps the newest Count snapshots; 0 for no limit.
 	Count int
-	// Days keeps snapshots completed less than Days days ago (0 to 35);
+	// Days keeps snapshots created less than Days days ago (0 to 35);
 	// 0 for no age limit.
 	Days int
 }
@@ -293,7 +293,11 @@ func (r Retention) Expired(all []Info, now time.Time) []Info {
 			break // the newest stays
 		}
 		tooMany := r.Count > 0 && len(all)-i > r.Count
-		tooOld := r.Days > 0 && now.Sub(info.Completed) > time.Duration(r.Days)*24*time.Hour
+		taken := info.Meta.Created
+		if taken.IsZero() {
+			taken = info.Completed
+		}
+		tooOld := r.Days > 0 && now.Sub(taken) > time.Duration(r.Days)*24*time.Hour
 		if tooMany || tooOld {
 			out = append(out, info)
 		}
