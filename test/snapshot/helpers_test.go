@@ -28,7 +28,6 @@ type logEnv struct {
 	st    *txlog.Stream
 	store *snapshot.Store
 	url   string
-	token string
 }
 
 func startLog(t *testing.T, dir string) *logEnv {
@@ -190,7 +189,6 @@ func sameState(t *testing.T, want, got map[string]keyState) {
 		}
 	}
 }
-
 
 // writeAllTypes writes n keys of every type through c, some with TTLs,
 // tagged so that successive calls write different keys.
