@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/mnemo-dev/mnemo/engine/config"
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
@@ -25,6 +26,7 @@ type SnapshotSource func(ctx context.Context) (io.ReadCloser, error)
 func (e *Engine) rebuild(ctx context.Context) (uint64, error) {
 	from := uint64(0)
 	if src := e.log.snapshots; src != nil {
+		started := time.Now()
 		rc, err := src(ctx)
 		if err != nil {
 			return 0, fmt.Errorf("cannot open the newest snapshot: %w", err)
@@ -36,7 +38,7 @@ func (e *Engine) rebuild(ctx context.Context) (uint64, error) {
 				return 0, err
 			}
 			from = m.Seq
-			e.log.log.Info("Loaded snapshot", "seq", m.Seq, "keys", e.db.Len())
+			e.log.log.Info("Loaded snapshot", "seq", m.Seq, "keys", e.db.Len(), "took", time.Since(started).Round(time.Millisecond))
 		}
 	}
 	return e.replay(ctx, from)
