@@ -75,6 +75,21 @@ load() {
 		redis-cli -p "$1" --pipe | tail -1
 }
 bench() { redis-benchmark -p "$1" -t set,get -n "$BENCH_N" -c 16 -r "$KEYS" -d 16 --csv 2>/dev/null | grep -v '^"test"'; }
+# during PORT CMD...: the foreground benchmark, with CMD run again and
+# again until it ends, so that every request meets a snapshot in progress.
+during() {
+	local port=$1 n=0
+	shift
+	bench "$port" >"$W/bench.out" &
+	local bp=$!
+	while kill -0 "$bp" 2>/dev/null; do
+		"$@"
+		n=$((n + 1))
+	done
+	wait "$bp"
+	cat "$W/bench.out"
+	echo "($n runs of $1 overlapped the benchmark)"
+}
 snap() {
 	local t0 t1
 	t0=$(ms)
@@ -91,17 +106,17 @@ for r in $(seq 2 "$ROUNDS"); do load "$NP" "$r" >/dev/null; done
 echo "-- no snapshot, history $((ROUNDS * KEYS)) writes"; restarts
 echo "-- foreground benchmark alone (csv: test, rps, avg, min, p50, p95, p99, max ms)"
 bench "$NP"
-echo "-- the same while mnemo snapshot builds the first snapshot (log replay from the start) in another process"
-snap & SP=$!
-bench "$NP"
-wait "$SP"
+echo "-- the same while mnemo snapshot builds snapshots in another process (the first replays the log from its start)"
+during "$NP" snap
+# The benchmark wrote after that snapshot: one more makes the tail empty.
+snap
 echo "-- from the snapshot, empty tail"; restarts
-load "$NP" "$((ROUNDS + 1))" >/dev/null
+t0=$(ms); load "$NP" "$((ROUNDS + 1))" >/dev/null; echo "load of $KEYS writes: $(( $(ms) - t0 )) ms"
 echo "-- from the snapshot + a tail of $KEYS writes"; restarts
-echo "-- foreground benchmark while mnemo snapshot builds from the newest snapshot + tail"
-snap & SP=$!
+echo "-- foreground benchmark alone"
 bench "$NP"
-wait "$SP"
+echo "-- foreground benchmark while mnemo snapshot builds from the newest snapshot + tail"
+during "$NP" snap
 echo "-- snapshot size"
 bin/mnemo snapshot --log "$LOG" --shard 0 --log-replicas 1 --list yes | tail -1
 stop_node
@@ -114,10 +129,13 @@ for _ in $(seq 100); do redis-cli -p "$RP" ping >/dev/null 2>&1 && break; sleep 
 load "$RP" 1 >/dev/null
 echo "-- foreground benchmark alone"
 bench "$RP"
-echo "-- the same while BGSAVE forks and writes the RDB file"
-redis-cli -p "$RP" bgsave >/dev/null
-bench "$RP"
-for _ in $(seq 600); do redis-cli -p "$RP" info persistence | grep -q 'rdb_bgsave_in_progress:0' && break; sleep 0.1; done
-redis-cli -p "$RP" info stats | grep latest_fork_usec
+echo "-- the same while BGSAVE forks and writes the RDB file, again and again"
+bgsave() {
+	redis-cli -p "$RP" bgsave >/dev/null
+	for _ in $(seq 600); do redis-cli -p "$RP" info persistence | grep -q 'rdb_bgsave_in_progress:0' && break; sleep 0.05; done
+	redis-cli -p "$RP" info stats | grep latest_fork_usec | tr -d '\r' >>"$W/forks"
+}
+during "$RP" bgsave
+echo "fork times (us): $(cut -d: -f2 "$W/forks" | tr '\n' ' ')"
 redis-cli -p "$RP" info persistence | grep -E 'rdb_last_bgsave_time_sec|rdb_last_cow_size'
 ls -l "$W/bench.rdb" | awk '{ print "rdb file", $5, "bytes" }'
