@@ -30,6 +30,12 @@ HELM_MOD := hack/helm/go.mod
 HELM_VERSION := $(shell awk '$$1 == "helm.sh/helm/v3" { print $$2; exit } $$2 == "helm.sh/helm/v3" { print $$3; exit }' $(HELM_MOD))
 HELM := bin/tools/helm-$(HELM_VERSION)
 
+# MinIO, the S3-compatible server test/snapshot runs the S3 snapshot store
+# against, has a module of its own (hack/minio), cached by version.
+MINIO_MOD := hack/minio/go.mod
+MINIO_VERSION := $(shell awk '$$1 == "github.com/minio/minio" { print $$2; exit }' $(MINIO_MOD))
+MINIO := bin/tools/minio-$(MINIO_VERSION)
+
 .PHONY: help build plugin run deps tools lint check-imports test test-race fuzz bench commands check-generated clean
 .PHONY: manifests generate check-operator-generated envtest test-operator
 .PHONY: local-k8s cluster-up cluster-down image check-chart test-e2e
@@ -50,7 +56,7 @@ run: build ## Run a local single-node Mnemo on PORT (default 6379).
 deps: ## Install what a fresh machine lacks (redis-server, redis-tools) with apt.
 	bash hack/deps.sh
 
-tools: $(STATICCHECK) $(CONTROLLER_GEN) $(HELM) ## Build the pinned staticcheck, controller-gen and helm into bin/tools/ (once per version).
+tools: $(STATICCHECK) $(CONTROLLER_GEN) $(HELM) $(MINIO) ## Build the pinned staticcheck, controller-gen, helm and MinIO into bin/tools/ (once per version).
 
 $(STATICCHECK):
 	@test -n "$(STATICCHECK_VERSION)" || { echo "no honnef.co/go/tools version in $(TOOLS_MOD)" >&2; exit 1; }
@@ -63,6 +69,10 @@ $(CONTROLLER_GEN):
 $(HELM):
 	@test -n "$(HELM_VERSION)" || { echo "no helm.sh/helm/v3 version in $(HELM_MOD)" >&2; exit 1; }
 	CGO_ENABLED=0 go -C hack/helm build -trimpath -o $(CURDIR)/$@ helm.sh/helm/v3/cmd/helm
+
+$(MINIO):
+	@test -n "$(MINIO_VERSION)" || { echo "no github.com/minio/minio version in $(MINIO_MOD)" >&2; exit 1; }
+	go -C hack/minio build -o $(CURDIR)/$@ github.com/minio/minio
 
 manifests: $(CONTROLLER_GEN) ## Generate the CRDs and the operator's RBAC role into config/ (and the chart) from api/ and controllers/.
 	$(CONTROLLER_GEN) crd rbac:roleName=mnemo-operator paths=./api/... paths=./controllers/... \

@@ -389,6 +389,9 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 			return fail("%v", err)
 		}
 	}
+	if opts.Snapshots, err = setupSnapshots(ctx, name, vals, cfg, e, st, nc, shard, replicas, log); err != nil {
+		return fail("%v", err)
+	}
 	started := time.Now()
 	if err := e.AttachLog(ctx, st, opts); err != nil {
 		return fail("%v", err)

@@ -55,6 +55,9 @@ type LogOptions struct {
 	// starts as a replica and takes part in the election for primary.
 	// Without it the node is the shard's only writer.
 	Replication *ReplOptions
+	// Snapshots, if set, opens the newest snapshot: the node loads it
+	// and replays only the log after it (snapshot.go).
+	Snapshots SnapshotSource
 }
 
 // durable links the engine to its shard's log. The engine has none in
@@ -85,6 +88,9 @@ type durable struct {
 	replayClient *Client
 	rebuilds     atomic.Int64
 	log          *slog.Logger
+
+	// snapshots opens the newest snapshot a rebuild starts from.
+	snapshots SnapshotSource
 }
 
 type batchKeys struct {
@@ -125,14 +131,14 @@ func (e *Engine) AttachLog(ctx context.Context, st *txlog.Stream, opts LogOption
 	if opts.CommitTimeout <= 0 {
 		opts.CommitTimeout = 5 * time.Second
 	}
-	d := &durable{st: st, keys: map[string]*txlog.Batch{}, log: opts.Log}
+	d := &durable{st: st, keys: map[string]*txlog.Batch{}, log: opts.Log, snapshots: opts.Snapshots}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
 	}
 	d.replayClient = newReplayClient()
 	e.mu.Lock()
 	e.log = d
-	last, err := e.replay(ctx, 0)
+	last, err := e.rebuild(ctx)
 	e.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("cannot rebuild from the log: %w", err)
@@ -244,9 +250,9 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 		// keys go on meanwhile (writes are refused, so nothing can be
 		// missed), and a replay that fails leaves the keyspace as it was.
 		shadow := New(e.cfg)
-		shadow.log = &durable{st: d.st, log: d.log, replayClient: newReplayClient()}
+		shadow.log = &durable{st: d.st, log: d.log, replayClient: newReplayClient(), snapshots: d.snapshots}
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		last, err := shadow.replay(rctx, 0)
+		last, err := shadow.rebuild(rctx)
 		cancel()
 		if err != nil {
 			d.log.Warn("Cannot rebuild from the log yet", "error", err)

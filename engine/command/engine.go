@@ -58,6 +58,7 @@ type Engine struct {
 	latency latencyMonitor
 	// scripts is EVAL's and FUNCTION's state; script_run.go.
 	scripts scriptEngine
+	snap    snapState // snapshots: BGSAVE, SAVE, LASTSAVE (save.go)
 
 	started time.Time
 	stop    chan struct{}

@@ -447,4 +447,4 @@ func timeCmd(c *Ctx) {
 // lastsaveCmd is LASTSAVE. Mnemo never saves an RDB file (its durability
 // is the transactional log), so the last save is, as in a Redis that never
 // saved, the time the server started.
-func lastsaveCmd(c *Ctx) { c.W.Int(c.E.started.Unix()) }
+func lastsaveCmd(c *Ctx) { c.W.Int(c.E.lastSave().Unix()) }

@@ -1,0 +1,84 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// ObjectStoreBucket is the JetStream object store bucket that keeps a
+// cluster's snapshots when no S3 bucket is configured.
+const ObjectStoreBucket = "MNEMO_SNAPSHOTS"
+
+// jsBlobs keeps blobs in a JetStream object store. An object becomes
+// visible only when its last chunk and its info are stored, and a Put
+// that fails purges its chunks.
+type jsBlobs struct {
+	obs jetstream.ObjectStore
+}
+
+// OpenJetStream returns the snapshot store in the log's object store,
+// creating the bucket with the given replica count if it does not exist.
+func OpenJetStream(ctx context.Context, nc *nats.Conn, replicas int) (*Store, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("cannot use JetStream: %w", err)
+	}
+	obs, err := js.ObjectStore(ctx, ObjectStoreBucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
+			Bucket:      ObjectStoreBucket,
+			Description: "Mnemo snapshots",
+			Storage:     jetstream.FileStorage,
+			Replicas:    replicas,
+			Compression: false,
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot open the snapshot object store: %w", err)
+	}
+	return NewStore(&jsBlobs{obs: obs}, ""), nil
+}
+
+func (b *jsBlobs) Put(ctx context.Context, key string, r io.Reader) error {
+	_, err := b.obs.Put(ctx, jetstream.ObjectMeta{Name: key}, r)
+	return err
+}
+
+func (b *jsBlobs) Get(ctx context.Context, key string) (io.ReadCloser, error) {
+	rc, err := b.obs.Get(ctx, key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	return rc, err
+}
+
+func (b *jsBlobs) List(ctx context.Context, prefix string) ([]string, error) {
+	infos, err := b.obs.List(ctx)
+	if errors.Is(err, jetstream.ErrNoObjectsFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, i := range infos {
+		if strings.HasPrefix(i.Name, prefix) && !i.Deleted {
+			out = append(out, i.Name)
+		}
+	}
+	return out, nil
+}
+
+func (b *jsBlobs) Delete(ctx context.Context, key string) error {
+	err := b.obs.Delete(ctx, key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		return fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	return err
+}
