@@ -268,7 +268,7 @@ func (e *Engine) applyEntry(seq uint64, data []byte) error {
 		return nil
 	}
 	if seq != a+1 {
-		return fmt.Errorf("log entry %d follows %d: entries missing", seq, a)
+		return fmt.Errorf("%w: log entry %d follows %d", errLogGap, seq, a)
 	}
 	e.replaying = true
 	err := txlog.DecodeBatch(data, func(group [][][]byte) error {
@@ -292,6 +292,10 @@ func (e *Engine) applyEntry(seq uint64, data []byte) error {
 
 var errNotFollowing = errors.New("the node no longer follows the log")
 
+// errLogGap is a follower finding entries missing after what it applied:
+// the log was trimmed below it (after a snapshot) while it was away.
+var errLogGap = errors.New("entries missing")
+
 // startFollowing starts the goroutine that applies the log as it grows.
 func (e *Engine) startFollowing(ctx context.Context) {
 	r := e.log.repl
@@ -312,6 +316,18 @@ func (e *Engine) startFollowing(ctx context.Context) {
 				}
 			})
 			if fctx.Err() != nil || errors.Is(err, errNotFollowing) {
+				return
+			}
+			if errors.Is(err, errLogGap) {
+				// Following again cannot fill the gap: rebuild from the
+				// newest snapshot and the log after it, then follow.
+				e.log.log.Warn("The log no longer holds what this replica has not applied: rebuilding from the newest snapshot",
+					"error", err, "applied", r.applied.Load())
+				r.followMu.Lock()
+				r.followCancel, r.followDone = nil, nil
+				r.followMu.Unlock()
+				cancel()
+				go e.recover(ctx, err)
 				return
 			}
 			e.log.log.Warn("Following the log failed; starting again", "error", err, "applied", r.applied.Load())
