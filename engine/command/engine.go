@@ -114,7 +114,7 @@ func New(cfg *config.Config) *Engine {
 	e := &Engine{
 		db:        keyspace.New(),
 		cfg:       cfg,
-		tab:       DefaultTable(),
+		tab:       DefaultTable().clone(),
 		clients:   map[int64]*Client{},
 		blockedOn: map[string][]*Client{},
 		readySet:  map[string]bool{},

@@ -140,6 +140,30 @@ var DefaultTable = sync.OnceValue(func() *Table {
 	return t
 })
 
+// clone copies the table with counters of its own, so each engine counts
+// its own commands (INFO commandstats, metrics) also when several run in
+// one process (mnemo local's clusters, rebuilds, tests).
+func (t *Table) clone() *Table {
+	n := &Table{cmds: make(map[string]*Command, len(t.cmds)), redisVersion: t.redisVersion}
+	for name, c := range t.cmds {
+		n.cmds[name] = c.clone(nil)
+	}
+	return n
+}
+
+func (cmd *Command) clone(parent *Command) *Command {
+	cp := *cmd
+	cp.Parent = parent
+	cp.Calls, cp.Usec, cp.Rejected, cp.Failed = 0, 0, 0, 0
+	if cmd.Subcommands != nil {
+		cp.Subcommands = make(map[string]*Command, len(cmd.Subcommands))
+		for name, s := range cmd.Subcommands {
+			cp.Subcommands[name] = s.clone(&cp)
+		}
+	}
+	return &cp
+}
+
 func buildTable(handlers map[string]Handler) (*Table, error) {
 	var mf, extra metaFile
 	if err := json.Unmarshal(commandsJSON, &mf); err != nil {
