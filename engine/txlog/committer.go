@@ -287,14 +287,19 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 		err = c.sendReady()
 	}
 	c.mu.Unlock()
+	if failed != nil {
+		// Acked failed the pipeline (an acknowledgement at the wrong
+		// sequence) and Fail finished every batch already: closing them
+		// again would panic.
+		c.fail(failed)
+		return
+	}
 	for _, d := range done {
 		c.Stats.Latency.Observe(time.Since(d.SentAt))
 		c.Stats.Writes.Add(int64(d.Writer().Groups()))
 	}
 	Finish(done)
-	if failed != nil {
-		c.fail(failed)
-	} else if err != nil {
+	if err != nil {
 		c.fail(err)
 	}
 }
