@@ -284,12 +284,6 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	var err error
 	shard, replicas := 0, 1
 	if name == "local" {
-		// The embedded log server is a second server in this process
-		// (goroutines that read appends, write and fsync them, and send
-		// acknowledgements): it gets a thread beyond io-threads, so that
-		// each commit does not wait for the connections the last one woke,
-		// nor they for its fsync. Measured: 1.45-1.55x durable SET/s.
-		runtime.GOMAXPROCS(int(cfg.Int("io-threads")) + 1)
 		dir := filepath.Join(cfg.String("dir"), "mnemo-log")
 		// The embedded log listens on a random loopback port (faster than
 		// an in-process connection), admitting only this node's token.
