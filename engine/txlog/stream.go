@@ -49,9 +49,9 @@ func StreamName(shard int) string { return "MNEMO_SHARD_" + strconv.Itoa(shard) 
 // OpenStream connects a shard's log over nc, creating the stream with the
 // given replica count if it does not exist yet.
 func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Stream, error) {
+	st := &Stream{nc: nc}
 	// An append that gets no acknowledgement within attemptTimeout is
 	// sent again (the connection or the stream leader may have gone).
-	st := &Stream{nc: nc}
 	// Outcomes go to callbacks rather than to each append's future: the
 	// committer completes batches on the goroutine that reads the
 	// acknowledgements, with no hand-off to a goroutine of its own.
