@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go"
 )
 
 // ErrCommitTimeout fails appends the log did not acknowledge in time.
@@ -22,8 +22,10 @@ var ErrCommitTimeout = errors.New("the log did not commit in time")
 //
 // Appends are sent by whoever makes room for them — the writer that adds
 // to an idle pipeline, or the acknowledgement of the previous append —
-// rather than by a goroutine of their own, so no scheduling hop sits
-// between one append and the next.
+// and acknowledgements complete their batches on the goroutine that reads
+// them from the log connection, so no scheduling hop of the committer's
+// own sits between an acknowledgement, the next append and the writers'
+// wake-up. Failed attempts, whose handling may read the log, go to Run.
 type Committer struct {
 	st      *Stream
 	writer  string
@@ -39,9 +41,17 @@ type Committer struct {
 	// Guarded by mu.
 	failReported bool
 
-	// sent carries appends in send order to the goroutine that waits for
-	// their acknowledgements.
-	sent chan sentBatch
+	// sent maps each append attempt whose outcome is awaited, by its
+	// message, to the batch attempt it carries. Guarded by mu.
+	sent map[*nats.Msg]sentBatch
+
+	// errMu guards errs, the attempts that failed, for Run. It is not mu:
+	// failures may be reported with the JetStream client's lock held,
+	// which a sender holding mu may be waiting for.
+	errMu  sync.Mutex
+	errs   []failedAttempt
+	errSig chan struct{} // capacity 1: errs has entries
+
 	// OnFail is called, from the committer's goroutines, after the
 	// pipeline failed; the engine then rebuilds from the log and calls
 	// Reset.
@@ -52,9 +62,13 @@ type Committer struct {
 
 type sentBatch struct {
 	b       *Batch
-	fut     jetstream.PubAckFuture
 	epoch   uint64
 	attempt int
+}
+
+type failedAttempt struct {
+	m   *nats.Msg
+	err error
 }
 
 // CommitStats are the committer's counters, read without locks.
@@ -68,17 +82,19 @@ type CommitStats struct {
 }
 
 // NewCommitter returns a committer appending to st after sequence lastSeq.
-// writer names this writer in the ids of its appends.
+// writer names this writer in the ids of its appends. It takes over st's
+// append handlers.
 func NewCommitter(st *Stream, lastSeq uint64, maxInflight int, timeout time.Duration, writer string) *Committer {
-	return &Committer{
+	c := &Committer{
 		st:      st,
 		writer:  writer,
 		timeout: timeout,
 		p:       NewPipeline(lastSeq, maxInflight),
-		// Room for this epoch's appends and a failed epoch's leftovers,
-		// so sending never waits on the acknowledging goroutine.
-		sent: make(chan sentBatch, 4*maxInflight+8),
+		sent:    map[*nats.Msg]sentBatch{},
+		errSig:  make(chan struct{}, 1),
 	}
+	st.OnAppend(AppendHandlers{Ack: c.onAck, Fail: c.onFail})
+	return c
 }
 
 // Add appends one group of effects of about size bytes, written by fill,
@@ -121,11 +137,44 @@ func (c *Committer) Reset(lastSeq uint64) {
 }
 
 // current reports whether an append belongs to the pipeline's present
-// epoch and is the batch's latest attempt.
-func (c *Committer) current(s *sentBatch) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+// epoch and is the batch's latest attempt; with mu held.
+func (c *Committer) current(s sentBatch) bool {
 	return s.epoch == c.epoch && c.p.Failed() == nil && s.attempt == s.b.Attempt
+}
+
+// onAck completes the batch whose append m was acknowledged at seq, if m
+// is its latest attempt; on the acknowledgement goroutine.
+func (c *Committer) onAck(m *nats.Msg, seq uint64) {
+	c.mu.Lock()
+	s, ok := c.sent[m]
+	delete(c.sent, m)
+	ok = ok && c.current(s)
+	c.mu.Unlock()
+	if ok {
+		// An attempt sent before a failure is ignored: its outcome no
+		// longer matters, the node rebuilt from the log.
+		c.acked(s.b, seq)
+	}
+}
+
+// onFail queues a failed attempt for Run.
+func (c *Committer) onFail(m *nats.Msg, err error) {
+	c.errMu.Lock()
+	c.errs = append(c.errs, failedAttempt{m, err})
+	c.errMu.Unlock()
+	select {
+	case c.errSig <- struct{}{}:
+	default:
+	}
+}
+
+// takeFailed returns and clears the failed attempts queued.
+func (c *Committer) takeFailed() []failedAttempt {
+	c.errMu.Lock()
+	errs := c.errs
+	c.errs = nil
+	c.errMu.Unlock()
+	return errs
 }
 
 // LastSeq returns the last committed sequence.
@@ -142,49 +191,31 @@ func (c *Committer) Pending() int {
 	return c.p.Pending()
 }
 
-// Run waits for acknowledgements and enforces the commit timeout until
-// ctx ends.
+// Run handles failed append attempts and enforces the commit timeout
+// until ctx ends.
 func (c *Committer) Run(ctx context.Context) {
 	tick := time.NewTicker(c.timeout / 10)
 	defer tick.Stop()
-	var cur *sentBatch
 	for {
-		var ok <-chan *jetstream.PubAck
-		var errc <-chan error
-		if cur == nil {
-			select {
-			case s := <-c.sent:
-				if !c.current(&s) {
-					// Sent before a failure: its outcome no longer
-					// matters, the node rebuilt from the log.
-					continue
-				}
-				cur = &s
-			case <-tick.C:
-				continue
-			case <-ctx.Done():
-				c.fail(ctx.Err())
-				return
-			}
-		}
-		ok, errc = cur.fut.Ok(), cur.fut.Err()
 		select {
-		case ack := <-ok:
-			c.acked(cur.b, ack.Sequence)
-			cur = nil
-		case err := <-errc:
-			if !c.current(cur) {
-				cur = nil
-				continue
+		case <-c.errSig:
+			for _, f := range c.takeFailed() {
+				c.mu.Lock()
+				s, ok := c.sent[f.m]
+				delete(c.sent, f.m)
+				ok = ok && c.current(s)
+				c.mu.Unlock()
+				if ok {
+					c.attemptFailed(ctx, s, f.err)
+				}
 			}
-			c.attemptFailed(ctx, cur, err)
-			cur = nil
 		case <-tick.C:
-			if !c.current(cur) {
-				cur = nil
-			} else if time.Since(cur.b.SentAt) > c.timeout {
+			c.mu.Lock()
+			old := c.p.Oldest()
+			late := old != nil && c.p.Failed() == nil && time.Since(old.SentAt) > c.timeout
+			c.mu.Unlock()
+			if late {
 				c.fail(fmt.Errorf("%w (%s)", ErrCommitTimeout, c.timeout))
-				cur = nil
 			}
 		case <-ctx.Done():
 			c.fail(ctx.Err())
@@ -201,7 +232,7 @@ func (c *Committer) Run(ctx context.Context) {
 // to follow carries the batch's own id, the batch is committed there.
 // Only an entry written by someone else is a real fence. The commit
 // timeout bounds it all.
-func (c *Committer) attemptFailed(ctx context.Context, s *sentBatch, err error) {
+func (c *Committer) attemptFailed(ctx context.Context, s sentBatch, err error) {
 	b := s.b
 	if IsFenced(err) {
 		gctx, cancel := context.WithTimeout(ctx, attemptTimeout)
@@ -256,15 +287,20 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 		err = c.sendReady()
 	}
 	c.mu.Unlock()
+	if failed != nil {
+		// Acked failed the pipeline (an acknowledgement at the wrong
+		// sequence) and Fail finished every batch already: closing them
+		// again would panic.
+		c.fail(failed)
+		return
+	}
 	for _, d := range done {
 		c.Stats.Latency.Observe(time.Since(d.SentAt))
 		c.Stats.Writes.Add(int64(d.Writer().Groups()))
 		observeCommit(d, time.Since(d.SentAt))
 	}
 	Finish(done)
-	if failed != nil {
-		c.fail(failed)
-	} else if err != nil {
+	if err != nil {
 		c.fail(err)
 	}
 }
@@ -287,18 +323,15 @@ func (c *Committer) sendReady() error {
 func (c *Committer) send(b *Batch) error {
 	data := b.Data()
 	b.Attempt++
-	fut, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b))
+	m, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b))
 	if err != nil {
 		return fmt.Errorf("cannot append to the log: %w", err)
 	}
+	// The outcome waits for mu, so it finds the attempt recorded.
+	c.sent[m] = sentBatch{b, c.epoch, b.Attempt}
 	c.Stats.Appends.Add(1)
 	c.Stats.Bytes.Add(int64(len(data)))
-	select {
-	case c.sent <- sentBatch{b, fut, c.epoch, b.Attempt}:
-		return nil
-	default:
-		return errors.New("too many appends outstanding")
-	}
+	return nil
 }
 
 // fail fails the pipeline, if it has not failed yet, and tells the engine

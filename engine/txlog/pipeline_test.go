@@ -141,3 +141,22 @@ func TestPipelineSealsABatchBeforeItOverflows(t *testing.T) {
 		t.Fatal("the new batch must follow it")
 	}
 }
+
+// An acknowledgement at the wrong sequence fails the committer's pipeline
+// once: the batches it finishes are not closed a second time.
+func TestCommitterAckAtWrongSequenceFailsOnce(t *testing.T) {
+	var failures []error
+	c := &Committer{p: NewPipeline(7, 1), OnFail: func(err error) { failures = append(failures, err) }}
+	b, _ := c.p.Open()
+	b.Writer().BeginGroup()
+	b.Writer().Effect([][]byte{[]byte("SET"), []byte("k"), []byte("v")})
+	b.Writer().EndGroup()
+	c.p.Next()
+	c.acked(b, 9) // the log says 9, the fence said 8
+	if !isDone(b) || b.Err() == nil {
+		t.Fatalf("batch not failed: done %v, err %v", isDone(b), b.Err())
+	}
+	if len(failures) != 1 {
+		t.Fatalf("OnFail called %d times, want 1", len(failures))
+	}
+}

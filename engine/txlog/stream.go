@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -28,6 +29,18 @@ type Stream struct {
 	s       jetstream.Stream
 	name    string
 	subject string
+	// onAppend receives the outcomes of AppendAsync's appends.
+	onAppend atomic.Pointer[AppendHandlers]
+}
+
+// AppendHandlers receive the outcomes of a stream's appends, identified
+// by the message AppendAsync returned. Ack runs on the goroutine that
+// reads acknowledgements, directly: it must not block. Fail may run with
+// the JetStream client's publisher lock held: it must only record the
+// failure (calling into the stream from it deadlocks).
+type AppendHandlers struct {
+	Ack  func(m *nats.Msg, seq uint64)
+	Fail func(m *nats.Msg, err error)
 }
 
 // StreamName returns the JetStream stream name of a shard's log.
@@ -36,10 +49,24 @@ func StreamName(shard int) string { return "MNEMO_SHARD_" + strconv.Itoa(shard) 
 // OpenStream connects a shard's log over nc, creating the stream with the
 // given replica count if it does not exist yet.
 func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Stream, error) {
+	st := &Stream{nc: nc}
 	// An append that gets no acknowledgement within attemptTimeout is
 	// sent again (the connection or the stream leader may have gone).
+	// Outcomes go to callbacks rather than to each append's future: the
+	// committer completes batches on the goroutine that reads the
+	// acknowledgements, with no hand-off to a goroutine of its own.
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(256),
-		jetstream.WithPublishAsyncTimeout(attemptTimeout))
+		jetstream.WithPublishAsyncTimeout(attemptTimeout),
+		jetstream.WithPublishAsyncAckHandler(func(_ jetstream.JetStream, m *nats.Msg, ack *jetstream.PubAck) {
+			if h := st.onAppend.Load(); h != nil {
+				h.Ack(m, ack.Sequence)
+			}
+		}),
+		jetstream.WithPublishAsyncErrHandler(func(_ jetstream.JetStream, m *nats.Msg, err error) {
+			if h := st.onAppend.Load(); h != nil {
+				h.Fail(m, err)
+			}
+		}))
 	if err != nil {
 		return nil, fmt.Errorf("cannot use JetStream: %w", err)
 	}
@@ -84,8 +111,12 @@ func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Strea
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
-	return &Stream{nc: nc, js: js, s: s, name: name, subject: subject}, nil
+	st.js, st.s, st.name, st.subject = js, s, name, subject
+	return st, nil
 }
+
+// OnAppend sets the handlers of AppendAsync's outcomes.
+func (st *Stream) OnAppend(h AppendHandlers) { st.onAppend.Store(&h) }
 
 // LastSeq returns the sequence of the last entry in the stream.
 func (st *Stream) LastSeq(ctx context.Context) (uint64, error) {
@@ -101,11 +132,15 @@ func (st *Stream) LastSeq(ctx context.Context) (uint64, error) {
 const attemptTimeout = 2 * time.Second
 
 // AppendAsync starts an append that must follow sequence expectLast (the
-// fence), identified by id, and returns its future.
-func (st *Stream) AppendAsync(data []byte, expectLast uint64, id string) (jetstream.PubAckFuture, error) {
+// fence), identified by id, and returns its message: the handlers set
+// with OnAppend receive its outcome, possibly before AppendAsync returns.
+func (st *Stream) AppendAsync(data []byte, expectLast uint64, id string) (*nats.Msg, error) {
 	msg := &nats.Msg{Subject: st.subject, Data: data, Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, id)
-	return st.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequence(expectLast), jetstream.WithExpectStream(st.name))
+	if _, err := st.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequence(expectLast), jetstream.WithExpectStream(st.name)); err != nil {
+		return nil, err
+	}
+	return msg, nil
 }
 
 // EntryID returns the append id of the entry at seq, "" if it has none.
