@@ -32,6 +32,9 @@ type Stream struct {
 	// EntriesAdded counts every entry ever added.
 	EntriesAdded int64
 	groups       map[string]*StreamGroup
+	// nodeBytes is the nodes' share of Size (their bytes plus 64 each),
+	// kept as they change so that Size, called after every write, is O(1).
+	nodeBytes int64
 }
 
 // StreamID is a stream entry ID: milliseconds and sequence number.
@@ -190,7 +193,7 @@ func raxCount(keys [][16]byte, depth int) int {
 // Clone implements Value.
 func (s *Stream) Clone() Value {
 	c := &Stream{length: s.length, LastID: s.LastID, FirstID: s.FirstID,
-		MaxDeletedID: s.MaxDeletedID, EntriesAdded: s.EntriesAdded}
+		MaxDeletedID: s.MaxDeletedID, EntriesAdded: s.EntriesAdded, nodeBytes: s.nodeBytes}
 	s.nodes.Ascend(StreamID{}, func(k StreamID, n *streamNode) bool {
 		nn := *n
 		nn.fields = append([]string(nil), n.fields...)
@@ -207,11 +210,7 @@ func (s *Stream) Clone() Value {
 // Size implements Value: the listpacks' bytes plus tree overhead, and the
 // groups' PELs.
 func (s *Stream) Size() int64 {
-	var n int64 = 96
-	s.nodes.Ascend(StreamID{}, func(_ StreamID, nd *streamNode) bool {
-		n += int64(nd.bytes) + 64
-		return true
-	})
+	n := 96 + s.nodeBytes
 	for name, g := range s.groups {
 		n += int64(len(name)) + 96 + int64(g.PEL.Len())*80
 		for cn := range g.consumers {
@@ -337,6 +336,7 @@ func (s *Stream) Append(id StreamID, fv [][]byte) {
 	if !ok {
 		n = newStreamNode(id, own)
 		s.nodes.Set(id, n)
+		s.nodeBytes += int64(n.bytes) + 64
 		e.same = true
 	} else if len(n.fields) == len(own)/2 {
 		e.same = true
@@ -347,8 +347,10 @@ func (s *Stream) Append(id StreamID, fv [][]byte) {
 			}
 		}
 	}
+	before := n.bytes
 	n.setCounts(n.live+1, n.deleted)
 	n.bytes += n.entryBytes(&e)
+	s.nodeBytes += int64(n.bytes - before)
 	n.entries = append(n.entries, e)
 	s.length++
 	s.EntriesAdded++
@@ -411,10 +413,13 @@ func (s *Stream) Delete(id StreamID) bool {
 	s.length--
 	if n.live == 1 {
 		s.nodes.Delete(n.master)
+		s.nodeBytes -= int64(n.bytes) + 64
 		return true
 	}
 	n.entries[i].deleted = true
+	before := n.bytes
 	n.setCounts(n.live-1, n.deleted+1)
+	s.nodeBytes += int64(n.bytes - before)
 	return true
 }
 
@@ -525,6 +530,7 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 		}
 		if remove {
 			s.nodes.Delete(k)
+			s.nodeBytes -= int64(n.bytes) + 64
 			s.length -= entries
 			deleted += entries
 			continue
@@ -548,7 +554,9 @@ func (s *Stream) Trim(a TrimArgs) int64 {
 				s.length--
 			}
 		}
+		before := n.bytes
 		n.setCounts(n.live-fromNode, n.deleted+fromNode)
+		s.nodeBytes += int64(n.bytes - before)
 		deleted += int64(fromNode)
 		break
 	}

@@ -60,6 +60,7 @@ func (s *Stream) LoadNode(n StreamNode) {
 	}
 	nd.setCounts(live, deleted)
 	s.nodes.Set(n.Master, nd)
+	s.nodeBytes += int64(nd.bytes) + 64
 	s.length += int64(live)
 }
 

@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -169,5 +170,40 @@ func TestStreamGroupPEL(t *testing.T) {
 	c := s.Clone().(*Stream)
 	if c.Group("g").PEL.Len() != 1 || c.Len() != 2 {
 		t.Fatal("Clone lost state")
+	}
+}
+
+// Size keeps a running count of the nodes' bytes (it runs after every
+// write); after any mix of appends, deletions and trims it equals the sum
+// over the nodes.
+func TestStreamSizeKeepsCount(t *testing.T) {
+	rng := rand.New(rand.NewSource(7))
+	s := NewStream()
+	slow := func() int64 {
+		var n int64
+		s.nodes.Ascend(StreamID{}, func(_ StreamID, nd *streamNode) bool {
+			n += int64(nd.bytes) + 64
+			return true
+		})
+		return n
+	}
+	var ids []StreamID
+	for i := 1; i <= 3000; i++ {
+		switch r := rng.Intn(10); {
+		case r < 7:
+			id := StreamID{Ms: uint64(i), Seq: 0}
+			s.Append(id, [][]byte{[]byte("f"), []byte(strings.Repeat("v", rng.Intn(60)))})
+			ids = append(ids, id)
+		case r < 9 && len(ids) > 0:
+			s.Delete(ids[rng.Intn(len(ids))])
+		default:
+			s.Trim(TrimArgs{Strategy: TrimMaxLen, MaxLen: int64(rng.Intn(500)), Approx: rng.Intn(2) == 0})
+		}
+		if s.nodeBytes != slow() {
+			t.Fatalf("step %d: running count %d, nodes hold %d", i, s.nodeBytes, slow())
+		}
+	}
+	if c := s.Clone().(*Stream); c.nodeBytes != s.nodeBytes {
+		t.Fatalf("clone counts %d, original %d", c.nodeBytes, s.nodeBytes)
 	}
 }
