@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,20 +30,39 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, replicas int) (*Store, er
 	if err != nil {
 		return nil, fmt.Errorf("cannot use JetStream: %w", err)
 	}
-	obs, err := js.ObjectStore(ctx, ObjectStoreBucket)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
-			Bucket:      ObjectStoreBucket,
-			Description: "Mnemo snapshots",
-			Storage:     jetstream.FileStorage,
-			Replicas:    replicas,
-			Compression: false,
-		})
+	// Each attempt is bounded: on a log cluster still electing its meta
+	// leader a request can wait for its whole context, and several nodes
+	// starting together race to create the bucket; whoever loses finds
+	// it on the next attempt.
+	var lastErr error
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		obs, err := js.ObjectStore(actx, ObjectStoreBucket)
+		if errors.Is(err, jetstream.ErrBucketNotFound) {
+			obs, err = js.CreateObjectStore(actx, jetstream.ObjectStoreConfig{
+				Bucket:      ObjectStoreBucket,
+				Description: "Mnemo snapshots",
+				Storage:     jetstream.FileStorage,
+				Replicas:    replicas,
+				Compression: false,
+			})
+		}
+		cancel()
+		if err == nil {
+			return NewStore(&jsBlobs{obs: obs}, ""), nil
+		}
+		if ctx.Err() == nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr == nil {
+				lastErr = ctx.Err()
+			}
+			return nil, fmt.Errorf("cannot open the snapshot object store: %w", lastErr)
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot open the snapshot object store: %w", err)
-	}
-	return NewStore(&jsBlobs{obs: obs}, ""), nil
 }
 
 func (b *jsBlobs) Put(ctx context.Context, key string, r io.Reader) error {
@@ -59,10 +79,7 @@ func (b *jsBlobs) Get(ctx context.Context, key string) (io.ReadCloser, error) {
 }
 
 func (b *jsBlobs) List(ctx context.Context, prefix string) ([]string, error) {
-	infos, err := b.obs.List(ctx)
-	if errors.Is(err, jetstream.ErrNoObjectsFound) {
-		return nil, nil
-	}
+	infos, err := b.list(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -73,6 +90,44 @@ func (b *jsBlobs) List(ctx context.Context, prefix string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// list lists the bucket's objects. An empty bucket answers from its
+// status: nats.go's List waits for a first entry that never comes while a
+// freshly created replicated bucket settles (seen: a minute, on three
+// nodes starting together). Each attempt is bounded and retried.
+func (b *jsBlobs) list(ctx context.Context) ([]*jetstream.ObjectInfo, error) {
+	var lastErr error
+	for {
+		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		st, err := b.obs.Status(actx)
+		var infos []*jetstream.ObjectInfo
+		if err == nil && st.Size() == 0 {
+			cancel()
+			return nil, nil
+		}
+		if err == nil {
+			infos, err = b.obs.List(actx)
+		}
+		cancel()
+		if errors.Is(err, jetstream.ErrNoObjectsFound) {
+			return nil, nil
+		}
+		if err == nil {
+			return infos, nil
+		}
+		if ctx.Err() == nil {
+			lastErr = err
+		}
+		select {
+		case <-ctx.Done():
+			if lastErr == nil {
+				lastErr = ctx.Err()
+			}
+			return nil, fmt.Errorf("cannot list the snapshot object store: %w", lastErr)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func (b *jsBlobs) Delete(ctx context.Context, key string) error {
