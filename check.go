@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -29,8 +31,15 @@ type checkReport struct {
 	// LongestGap is the longest time between two acknowledged writes: what
 	// a client saw of a failover or a restart.
 	LongestGap time.Duration `json:"longestGapNs"`
-	Took       time.Duration `json:"tookNs"`
-	Error      string        `json:"error,omitempty"`
+	// LongestGapEnd is when the write that ended the longest gap was
+	// acknowledged (Unix ms): with the time a fault was injected, it
+	// gives fault → first acknowledged write.
+	LongestGapEnd int64         `json:"longestGapEndMs"`
+	Took          time.Duration `json:"tookNs"`
+	// FirstError is the first error a write got, to tell a refusal
+	// (NOAUTH, a TLS handshake failure) from an outage.
+	FirstError string `json:"firstError,omitempty"`
+	Error      string `json:"error,omitempty"`
 }
 
 // runCheck is mnemo check: a small Redis client that writes keys through
@@ -48,6 +57,8 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	settle := fs.Duration("settle", 2*time.Minute, "how long to wait for the endpoint to answer again before the read-back")
 	user := fs.String("user", "", "ACL user (AUTH)")
 	password := fs.String("password", os.Getenv("MNEMO_PASSWORD"), "ACL password (default $MNEMO_PASSWORD)")
+	useTLS := fs.Bool("tls", false, "connect with TLS, verifying each node's certificate for the name it is dialled by")
+	caFile := fs.String("tls-ca-file", "", "PEM CA certificates to verify the nodes with (default: the system's)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: mnemo check [flags]\n\nWrites keys through an endpoint, then reads every acknowledged write back and\nprints a JSON report. Exits 1 when an acknowledged write is lost or nothing\nwas acknowledged.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -58,11 +69,33 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
+	var tlsConfig *tls.Config
+	if *useTLS {
+		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		if *caFile != "" {
+			pem, err := os.ReadFile(*caFile)
+			if err != nil {
+				fmt.Fprintf(stderr, "mnemo check: %v\n", err)
+				return 2
+			}
+			tlsConfig.RootCAs = x509.NewCertPool()
+			if !tlsConfig.RootCAs.AppendCertsFromPEM(pem) {
+				fmt.Fprintf(stderr, "mnemo check: no certificate in %s\n", *caFile)
+				return 2
+			}
+		}
+	}
 	var c redis.UniversalClient
 	if *useCluster {
-		c = redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{*addr}, Username: *user, Password: *password, MaxRetries: 3})
+		c = redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{*addr}, Username: *user, Password: *password,
+			MaxRetries: 3, TLSConfig: tlsConfig,
+			// go-redis reloads the slot map on MOVED and READONLY, and
+			// otherwise every minute: a primary that crashed answers
+			// neither, so without this the client would keep dialling
+			// it long after its replica took over.
+			ClusterStateReloadInterval: time.Second})
 	} else {
-		c = redis.NewClient(&redis.Options{Addr: *addr, Username: *user, Password: *password, MaxRetries: 3})
+		c = redis.NewClient(&redis.Options{Addr: *addr, Username: *user, Password: *password, MaxRetries: 3, TLSConfig: tlsConfig})
 	}
 	defer c.Close()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -92,12 +125,17 @@ func check(ctx context.Context, c redis.UniversalClient, prefix string, keys int
 		cancel()
 		now := time.Now()
 		if err != nil {
+			if r.FirstError == "" {
+				r.FirstError = err.Error()
+			}
 			r.Failed++
 			time.Sleep(50 * time.Millisecond) // a refused write comes back at once
 			continue
 		}
 		acked = append(acked, i)
-		r.LongestGap = max(r.LongestGap, now.Sub(last))
+		if gap := now.Sub(last); gap > r.LongestGap {
+			r.LongestGap, r.LongestGapEnd = gap, now.UnixMilli()
+		}
 		last = now
 		if now.Sub(lastReport) >= 5*time.Second {
 			fmt.Fprintf(progress, "check: %d acknowledged, %d failed\n", len(acked), r.Failed)

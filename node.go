@@ -48,14 +48,9 @@ var nodeFlags = []roleFlag{
 	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
 	{"cluster-shards", "N", "make the node one of a multi-shard cluster (role auto); if the cluster has no slot map yet, create one spreading the slots over shards 0…N-1 (0: not a cluster)", "0"},
 	metricsFlag,
-	// The operator passes this (see CONTRACTS.md); the engine work that
-	// uses it is in progress. Until it lands it is taken, so that a node
-	// starts on a real cluster, and reported as not in effect.
-	{"announce-hostname", "NAME", "the hostname this node announces to cluster clients (not in effect yet)", ""},
+	{"announce-hostname", "NAME", "the hostname this node announces to clients and other nodes (CLUSTER SLOTS/SHARDS/NODES, MOVED, failover), as Redis's cluster-announce-hostname with cluster-preferred-endpoint-type hostname; on Kubernetes the pod's stable DNS name", ""},
+	{"announce-ip", "IP", "the address this node announces when it has no --announce-hostname, as Redis's cluster-announce-ip (default: the first bind address, 127.0.0.1 for a wildcard)", ""},
 }
-
-// pendingNodeFlags are nodeFlags the engine does not act on yet.
-var pendingNodeFlags = []string{"announce-hostname"}
 
 func runLocal(args []string, stdout, stderr io.Writer) int {
 	if vals, rest, err := splitRoleFlags(localFlags, args); err == nil && (vals["shards"] != "0" || vals["replicas"] != "0") && !slicesContains(args, "--help", "-h") {
@@ -179,11 +174,6 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	for _, f := range pendingNodeFlags {
-		if vals[f] != "" {
-			log.Warn("Flag is not in effect yet", "flag", "--"+f, "value", vals[f])
-		}
-	}
 	runtime.GOMAXPROCS(int(cfg.Int("io-threads")))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -365,7 +355,7 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 		}
 		opts.Replication = &command.ReplOptions{
 			Control: ctl, NodeID: nodeID, Candidate: true,
-			Addr:     net.JoinHostPort(command.AnnounceIP(cfg.String("bind")), strconv.FormatInt(cfg.Int("port"), 10)),
+			Addr:     announceAddr(vals, cfg),
 			LeaseTTL: time.Duration(ttl) * time.Millisecond,
 		}
 	} else if role != "solo" && role != "" {
@@ -398,7 +388,34 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 	}
 	if clusterShards > 0 {
 		e.StartCluster(ctx)
+		// Serve (and listen, which the readiness probe sees) only once
+		// the slot map is read: before, every key is CLUSTERDOWN.
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		err := e.WaitClusterTopology(wctx)
+		cancel()
+		if err != nil {
+			return fail("cannot read the slot map: %v", err)
+		}
 	}
 	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	return closeAll, 0
+}
+
+// announceAddr is the host:port the node announces (see
+// engine/command/cluster_announce.go): --announce-hostname, else
+// --announce-ip, else the bind address; the plaintext port, or the TLS
+// port when that is the only one.
+func announceAddr(vals map[string]string, cfg *config.Config) string {
+	host := command.AnnounceIP(cfg.String("bind"))
+	if v := vals["announce-ip"]; v != "" {
+		host = v
+	}
+	if v := vals["announce-hostname"]; v != "" {
+		host = v
+	}
+	port := cfg.Int("port")
+	if port == 0 {
+		port = cfg.Int("tls-port")
+	}
+	return net.JoinHostPort(host, strconv.FormatInt(port, 10))
 }

@@ -31,7 +31,17 @@ func Shard(c *mnemov1.Cluster, index int32, slots []mnemov1.SlotRange) *mnemov1.
 	}
 }
 
-// NodeArgs is the mnemo node command line of a shard's data nodes.
+// NodeArgs is the mnemo node command line of a shard's data nodes. Every
+// node is a candidate for its shard's lease (--role auto: the nodes elect
+// their primary, docs/failover.md) and a node of one Redis Cluster of
+// numShards shards (--cluster-shards: the first node up creates the slot
+// map in the log's KV, spreading the slots as the operator's plan does;
+// afterwards the slot map there wins, and resharding moves slots online).
+// Nodes announce their pod's DNS name under the shard's headless Service:
+// stable across pod replacement, resolvable by every in-cluster client,
+// and the name the TLS certificate is issued for. With TLS, client
+// certificates are checked when sent but not required: clients
+// authenticate with ACL users, as MemoryDB's in-transit encryption.
 func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 	args := []string{"node", configDir + "/" + configFile,
 		"--port", itoa(c.ClientPort()),
@@ -39,8 +49,10 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 		"--log", c.LogAddress(),
 		"--shard", itoa(s.Spec.Index),
 		// A shard's nodes elect their primary through the log's lease
-		// (docs/failover.md); solo would make each one a writer.
+		// (docs/failover.md); solo would make each one a writer. The first
+		// node up creates the cluster's slot map (docs/cluster.md).
 		"--role", "auto",
+		"--cluster-shards", itoa(c.Spec.NumShards),
 		"--announce-hostname", fmt.Sprintf("$(POD_NAME).%s.%s.svc", s.Name, c.Namespace),
 		"--metrics-addr", fmt.Sprintf(":%d", metricsPort),
 		"--aclfile", aclDir + "/" + ACLFileKey,
@@ -51,6 +63,7 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 			"--tls-cert-file", tlsDir+"/tls.crt",
 			"--tls-key-file", tlsDir+"/tls.key",
 			"--tls-ca-cert-file", tlsDir+"/ca.crt",
+			"--tls-auth-clients", "optional",
 		)
 	}
 	return args
@@ -125,9 +138,10 @@ func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, im
 						Args:  NodeArgs(c, s),
 						Env:   []corev1.EnvVar{podNameEnv},
 						Ports: ports,
-						// For now ready means serving on the client port;
-						// the engine's "caught up with the log" check
-						// replaces it when the data plane has it.
+						// Ready means serving: mnemo node listens only
+						// once it has rebuilt its shard from the log up
+						// to the tail (a replica is caught up) and read
+						// the slot map.
 						ReadinessProbe: &corev1.Probe{
 							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("redis")}},
 							PeriodSeconds: 5,

@@ -62,11 +62,11 @@ func TestNodeArgs(t *testing.T) {
 		want    string
 	}{
 		{"plain", testCluster(), "node /etc/mnemo/mnemo.conf --port 6379 --bind 0.0.0.0 --log nats://orders-log.shop.svc:4222 " +
-			"--shard 1 --role auto --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl"},
+			"--shard 1 --role auto --cluster-shards 3 --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl"},
 		{"tls and another port", testCluster(withTLS, func(c *mnemov1.Cluster) { c.Spec.Port = 7000 }),
 			"node /etc/mnemo/mnemo.conf --port 7000 --bind 0.0.0.0 --log nats://orders-log.shop.svc:4222 " +
-				"--shard 1 --role auto --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl " +
-				"--tls-port 7001 --tls-cert-file /etc/mnemo/tls/tls.crt --tls-key-file /etc/mnemo/tls/tls.key --tls-ca-cert-file /etc/mnemo/tls/ca.crt"},
+				"--shard 1 --role auto --cluster-shards 3 --announce-hostname $(POD_NAME).orders-shard-1.shop.svc --metrics-addr :9121 --aclfile /etc/mnemo/acl/users.acl " +
+				"--tls-port 7001 --tls-cert-file /etc/mnemo/tls/tls.crt --tls-key-file /etc/mnemo/tls/tls.key --tls-ca-cert-file /etc/mnemo/tls/ca.crt --tls-auth-clients optional"},
 	} {
 		if got := strings.Join(NodeArgs(tc.cluster, testShard(tc.cluster, 1)), " "); got != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)

@@ -142,12 +142,21 @@ func (v *View) Topology(self Self, now time.Time, stale time.Duration) (*Topolog
 	return t.WithMigrations(cfg.Migrations), nil
 }
 
-// endpoint splits a host:port announcement into a node.
+// endpoint splits a host:port announcement into a node. A node that
+// announces a hostname (mnemo node --announce-hostname) has it as its
+// preferred endpoint, as Redis's cluster-preferred-endpoint-type
+// hostname: clients are sent to it (first field of CLUSTER SLOTS, MOVED),
+// and it is also its hostname. The bucket holds no IP next to it, so the
+// hostname stands in the ip fields too.
 func endpoint(id, addr string) Node {
 	host, ps, err := net.SplitHostPort(addr)
 	if err != nil {
 		host = strings.TrimSpace(addr)
 	}
 	port, _ := strconv.Atoi(ps)
-	return Node{ID: id, IP: host, Port: port}
+	n := Node{ID: id, IP: host, Port: port}
+	if host != "" && net.ParseIP(host) == nil {
+		n.Hostname = host
+	}
+	return n
 }

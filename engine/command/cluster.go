@@ -251,7 +251,7 @@ func clusterSlotsCmd(c *Ctx) {
 			}
 			c.W.Array(4)
 			c.W.BulkString(nd.IP)
-			c.W.Int(int64(nd.Port))
+			c.W.Int(int64(c.E.clientPort(c.C, nd.Port)))
 			c.W.BulkString(nd.ID)
 			if nd.Hostname != "" {
 				c.W.Map(1)
@@ -296,8 +296,12 @@ func writeShardNode(c *Ctx, nd *cluster.Node) {
 	c.W.Map(n)
 	c.W.BulkString("id")
 	c.W.BulkString(nd.ID)
-	c.W.BulkString("port")
-	c.W.Int(int64(nd.Port))
+	if c.E.tlsShift(c.C) != 0 {
+		c.W.BulkString("tls-port")
+	} else {
+		c.W.BulkString("port")
+	}
+	c.W.Int(int64(c.E.clientPort(c.C, nd.Port)))
 	c.W.BulkString("ip")
 	c.W.BulkString(nd.IP)
 	c.W.BulkString("endpoint")
@@ -319,13 +323,14 @@ func clusterNodesCmd(c *Ctx) {
 	t := c.E.Topology()
 	var b []byte
 	me, myShard := t.Myself()
-	b = appendNodeLine(b, t, me, myShard)
+	shift := c.E.tlsShift(c.C)
+	b = appendNodeLine(b, t, me, myShard, shift)
 	b = append(b, '\n')
 	shards := t.Shards()
 	for i := range shards {
 		for _, nd := range shards[i].Nodes() {
 			if nd != me {
-				b = appendNodeLine(b, t, nd, &shards[i])
+				b = appendNodeLine(b, t, nd, &shards[i], shift)
 				b = append(b, '\n')
 			}
 		}
@@ -338,13 +343,18 @@ func clusterNodesCmd(c *Ctx) {
 //	<id> <ip:port@cport[,hostname]> <flags> <primary> <ping-sent> <pong-recv> <epoch> <link> <slots>...
 //
 // Mnemo sends no pings, so both times are 0, as Redis shows them for
-// itself. Like Redis, a replica shows its primary's epoch.
-func appendNodeLine(b []byte, t *cluster.Topology, nd *cluster.Node, s *cluster.Shard) []byte {
+// itself. Like Redis, a replica shows its primary's epoch. shift moves
+// the port for a TLS client (see tlsShift).
+func appendNodeLine(b []byte, t *cluster.Topology, nd *cluster.Node, s *cluster.Shard, shift int) []byte {
 	b = append(b, nd.ID...)
 	b = append(b, ' ')
 	b = append(b, nd.IP...)
 	b = append(b, ':')
-	b = strconv.AppendInt(b, int64(nd.Port), 10)
+	port := nd.Port
+	if port != 0 {
+		port += shift
+	}
+	b = strconv.AppendInt(b, int64(port), 10)
 	b = append(b, '@')
 	b = strconv.AppendInt(b, int64(nd.BusPort), 10)
 	if nd.Hostname != "" {
@@ -450,7 +460,7 @@ func clusterReplicasCmd(c *Ctx) {
 	}
 	c.W.Array(len(s.Replicas))
 	for i := range s.Replicas {
-		c.W.BulkString(string(appendNodeLine(nil, t, &s.Replicas[i], s)))
+		c.W.BulkString(string(appendNodeLine(nil, t, &s.Replicas[i], s, c.E.tlsShift(c.C))))
 	}
 }
 

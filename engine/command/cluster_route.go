@@ -238,7 +238,7 @@ func (e *Engine) clusterRoute(c *Client, cmd *Command, args [][]byte, queued boo
 				return e.routeRefusal(c, exec, errSlotNotServed)
 			}
 			return e.routeRefusal(c, exec, "MOVED "+strconv.Itoa(slot)+" "+
-				net.JoinHostPort(owner.Primary.IP, strconv.Itoa(owner.Primary.Port)))
+				net.JoinHostPort(owner.Primary.IP, strconv.Itoa(e.clientPort(c, owner.Primary.Port))))
 		}
 		m := t.MigrationOf(slot)
 		if !write || queued || m == nil || m.From != me || !e.IsPrimary() {

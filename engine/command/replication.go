@@ -151,7 +151,7 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 	if write && r != nil && r.hold != nil {
 		e.holdWrite(c, r)
 		if r.role.Load() != rolePrimary && r.movedTo != "" {
-			return e.refuseExec(c, exec, "MOVED "+strconv.Itoa(e.firstSlot(cmd, args, c))+" "+r.movedTo)
+			return e.refuseExec(c, exec, "MOVED "+strconv.Itoa(e.firstSlot(cmd, args, c))+" "+e.clientAddr(c, r.movedTo))
 		}
 	}
 	if write && d.down.Load() {
@@ -173,7 +173,7 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 				if addr == "" {
 					return errNoPrimary
 				}
-				return "MOVED " + strconv.Itoa(keySlot(args[pos[0]])) + " " + addr
+				return "MOVED " + strconv.Itoa(keySlot(args[pos[0]])) + " " + e.clientAddr(c, addr)
 			}
 		}
 		return ""

@@ -68,13 +68,24 @@ type checkResult struct {
 	Failed     int           `json:"failed"`
 	Lost       int           `json:"lost"`
 	LongestGap time.Duration `json:"longestGapNs"`
-	Took       time.Duration `json:"tookNs"`
-	Error      string        `json:"error,omitempty"`
+	// LongestGapEnd is when the longest gap ended, in Unix ms (the pod
+	// runs on this machine: the same clock as the suite's).
+	LongestGapEnd int64         `json:"longestGapEndMs"`
+	Took          time.Duration `json:"tookNs"`
+	FirstError    string        `json:"firstError,omitempty"`
+	Error         string        `json:"error,omitempty"`
 }
 
 // startCheck starts mnemo check in a pod of ns (the in-cluster client, from
 // the same image) with args, and returns the pod's name.
 func (e *env) startCheck(t *testing.T, ns, name string, args ...string) string {
+	t.Helper()
+	return e.startCheckPod(t, ns, name, nil, args...)
+}
+
+// startCheckPod is startCheck with a change to the client's pod first
+// (a Secret's volume or environment variable).
+func (e *env) startCheckPod(t *testing.T, ns, name string, change func(*corev1.Pod), args ...string) string {
 	t.Helper()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: map[string]string{"app.kubernetes.io/name": "mnemo-check"}},
@@ -97,6 +108,9 @@ func (e *env) startCheck(t *testing.T, ns, name string, args ...string) string {
 				},
 			}},
 		},
+	}
+	if change != nil {
+		change(pod)
 	}
 	if err := e.c.Create(context.Background(), pod); err != nil {
 		t.Fatalf("cannot start the client pod: %v", err)
@@ -133,7 +147,7 @@ func (e *env) waitCheck(t *testing.T, ns, name string, limit time.Duration) chec
 	if !found {
 		t.Fatalf("client pod %s printed no report:\n%s", name, out)
 	}
-	t.Logf("client %s: %d acknowledged, %d failed, %d lost, longest gap %v, took %v", name, r.Acked, r.Failed, r.Lost, r.LongestGap, r.Took)
+	t.Logf("client %s: %d acknowledged, %d failed (first: %q), %d lost, longest gap %v, took %v", name, r.Acked, r.Failed, r.FirstError, r.Lost, r.LongestGap, r.Took)
 	return r
 }
 

@@ -11,8 +11,8 @@ import (
 //
 // The Cluster has no replica (numReplicasPerShard 0): the client sees the
 // shard down until the replacement has rebuilt, and the gap it reports is
-// that time. With replicas, the data plane's failover (in progress) makes it
-// a failover time; the spec's assertions hold for both.
+// that time. With replicas it is a failover time: see
+// TestPrimaryKilledFailsOver.
 func TestDataPodReplacedUnderLoad(t *testing.T) {
 	e := suite(t)
 	const spec = "data pod deleted under load"
@@ -23,7 +23,7 @@ func TestDataPodReplacedUnderLoad(t *testing.T) {
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
 	const load = 45 * time.Second
-	e.startCheck(t, ns, "load", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "datapod")
+	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "datapod")
 	time.Sleep(load / 4)
 	victim := c.ShardName(0) + "-0"
 	uid := e.killPod(t, ns, victim)

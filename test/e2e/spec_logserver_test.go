@@ -18,7 +18,7 @@ func TestLogServerKilledUnderLoad(t *testing.T) {
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
 	const load = 40 * time.Second
-	e.startCheck(t, ns, "load", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "logkill")
+	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "logkill")
 	time.Sleep(load / 4)
 	victim := c.LogName() + "-1"
 	uid := e.killPod(t, ns, victim)

@@ -17,7 +17,7 @@ func TestMinimalClusterServesThroughItsService(t *testing.T) {
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
 	start := time.Now()
-	e.startCheck(t, ns, "check", "--addr", endpoint(c), "--keys", "500", "--prefix", "minimal")
+	e.startCheck(t, ns, "check", "--cluster", "--addr", endpoint(c), "--keys", "500", "--prefix", "minimal")
 	r := e.waitCheck(t, ns, "check", 3*time.Minute)
 	record(spec, "500 writes and reads from a pod (with its start)", time.Since(start))
 	requireNoLoss(t, r)
