@@ -5,8 +5,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -15,34 +13,9 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// consecutivePorts returns the first of n consecutive loopback ports,
-// chosen at random in 20000–39999, that were all free a moment ago.
-func consecutivePorts(t *testing.T, n int) int {
-	t.Helper()
-	for range 50 {
-		base := 20000 + rand.IntN(20000-n)
-		var lns []net.Listener
-		ok := true
-		for i := range n {
-			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(base+i))
-			if err != nil {
-				ok = false
-				break
-			}
-			lns = append(lns, ln)
-		}
-		for _, ln := range lns {
-			ln.Close()
-		}
-		if ok {
-			return base
-		}
-	}
-	t.Fatal("no free range of ports")
-	return 0
-}
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
+)
 
 // localCluster is `mnemo local --shards 3 --replicas 1`: shard i's
 // primary starts on port+2i, its replica on port+2i+1.
@@ -57,7 +30,7 @@ func startLocal(t *testing.T, shards, replicas int) *localCluster {
 	n := shards * (1 + replicas)
 	for attempt := 0; ; attempt++ {
 		dir := t.TempDir()
-		port := consecutivePorts(t, n)
+		port := harness.ConsecutivePorts(t, n)
 		p := startProc(t, dir, "local", "local", "--shards", strconv.Itoa(shards), "--replicas", strconv.Itoa(replicas),
 			"--port", strconv.Itoa(port), "--dir", filepath.Join(dir, "data"))
 		lc := &localCluster{p: p, port: port}

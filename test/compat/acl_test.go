@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
 // aclPair is a redis-server and a Mnemo started with the same aclfile.
@@ -99,7 +101,7 @@ func startProcess(t *testing.T, bin string, args ...string) string {
 			// NOAUTH is an answer too.
 			v, err := c.do("PING")
 			c.close()
-			if err == nil && v.kind != 0 {
+			if err == nil && v.kind != 0 && harness.Serves(cmd.Process.Pid, addr) {
 				return addr
 			}
 		}

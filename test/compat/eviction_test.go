@@ -39,7 +39,7 @@ func ownMnemo(t *testing.T, args ...string) string {
 		}
 	})
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	c, err := waitDial(addr)
+	c, err := waitDial(cmd.Process.Pid, addr)
 	if err != nil {
 		t.Fatalf("%v: %s", err, out.String())
 	}

@@ -3,7 +3,6 @@ package compat
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
 // The servers under comparison, started once for the package.
@@ -48,13 +49,14 @@ func runMain(m *testing.M) int {
 	return m.Run()
 }
 
+// freePort returns a loopback port that was free a moment ago (see
+// harness.Ports for the range).
 func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ports, err := harness.FreePorts(1)
 	if err != nil {
 		return 0, err
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
+	return ports[0], nil
 }
 
 // startRedis starts redis-server in cluster mode with every slot assigned
@@ -79,7 +81,7 @@ func startRedis(dir string) (func(), error) {
 	}
 	stop := func() { cmd.Process.Kill(); cmd.Wait() }
 	redisAddr = fmt.Sprintf("127.0.0.1:%d", port)
-	c, err := waitDial(redisAddr)
+	c, err := waitDial(cmd.Process.Pid, redisAddr)
 	if err != nil {
 		stop()
 		return nil, fmt.Errorf("%v: %s", err, out.String())
@@ -127,7 +129,7 @@ func startMnemo(dir string) (func(), error) {
 	}
 	stop := func() { cmd.Process.Kill(); cmd.Wait() }
 	mnemoAddr = fmt.Sprintf("127.0.0.1:%d", port)
-	c, err := waitDial(mnemoAddr)
+	c, err := waitDial(cmd.Process.Pid, mnemoAddr)
 	if err != nil {
 		cmd.Process.Signal(os.Interrupt)
 		time.Sleep(time.Second)
@@ -138,12 +140,14 @@ func startMnemo(dir string) (func(), error) {
 	return stop, nil
 }
 
-func waitDial(addr string) (*conn, error) {
+// waitDial waits until process pid answers PING on addr. Another
+// process may answer there while pid failed to bind: that is an error.
+func waitDial(pid int, addr string) (*conn, error) {
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		c, err := dial(addr)
 		if err == nil {
-			if v, err := c.do("PING"); err == nil && v.str == "PONG" {
+			if v, err := c.do("PING"); err == nil && v.str == "PONG" && harness.Serves(pid, addr) {
 				return c, nil
 			}
 			c.close()

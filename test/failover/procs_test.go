@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
 // mnemoBin is bin/mnemo built once for the package by TestMain.
@@ -73,26 +75,10 @@ func removeDeadRuns(base string) {
 	}
 }
 
-// freePorts returns n distinct loopback ports that were free a moment ago.
-// The listeners stay open until all n are chosen, so none repeats.
+// freePorts returns n distinct loopback ports that were free a moment ago
+// (see harness.Ports for why they come from where they do).
 func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var lns []net.Listener
-	defer func() {
-		for _, ln := range lns {
-			ln.Close()
-		}
-	}()
-	ports := make([]int, n)
-	for i := range ports {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		lns = append(lns, ln)
-		ports[i] = ln.Addr().(*net.TCPAddr).Port
-	}
-	return ports
+	return harness.Ports(t, n)
 }
 
 // proc is one mnemo process a test started. Its output goes to a file in
@@ -241,10 +227,10 @@ func waitReady(t *testing.T, p *proc, addr string, limit time.Duration) time.Dur
 		if err == nil {
 			v, err := c.do("PING")
 			c.close()
-			if err == nil && v.str == "PONG" {
+			if err == nil && v.str == "PONG" && (p == nil || p.owns(addr)) {
 				return time.Since(start)
 			}
-			lastErr = fmt.Errorf("PING: %v %v", v, err)
+			lastErr = fmt.Errorf("PING from %s: %v %v", addr, v, err)
 		} else {
 			lastErr = err
 		}
@@ -255,6 +241,14 @@ func waitReady(t *testing.T, p *proc, addr string, limit time.Duration) time.Dur
 	}
 	t.Fatalf("%s never answered PING within %v: %v", addr, limit, lastErr)
 	return 0
+}
+
+// owns reports whether the running process listens on addr: another
+// package's server may answer there while ours has failed to bind.
+func (p *proc) owns(addr string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cmd != nil && harness.Serves(p.cmd.Process.Pid, addr)
 }
 
 func (p *proc) exited() bool {
@@ -278,7 +272,9 @@ func waitPort(t *testing.T, p *proc, addr string, limit time.Duration) {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
 		if err == nil {
 			c.Close()
-			return
+			if p.owns(addr) {
+				return
+			}
 		}
 		if p.exited() {
 			t.Fatalf("%s exited before listening on %s", p.name, addr)

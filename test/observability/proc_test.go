@@ -5,8 +5,6 @@ package observability
 import (
 	"bufio"
 	"fmt"
-	"math/rand/v2"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
 // mnemoBin is bin/mnemo built once for the package by TestMain.
@@ -73,19 +73,11 @@ func (l *lockedBuffer) String() string {
 
 var metricsURLLine = regexp.MustCompile(`msg="Serving metrics" url=(\S+)`)
 
-// randomPort returns a port in 20000–39999 that was free a moment ago.
+// randomPort returns a loopback port that was free a moment ago (see
+// harness.Ports for the range).
 func randomPort(t *testing.T) int {
 	t.Helper()
-	for range 50 {
-		p := 20000 + rand.IntN(20000)
-		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))
-		if err == nil {
-			ln.Close()
-			return p
-		}
-	}
-	t.Fatal("no free port in 20000-39999 after 50 tries")
-	return 0
+	return harness.Ports(t, 1)[0]
 }
 
 // startLocal starts `mnemo local` on random loopback ports with metrics

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +20,8 @@ import (
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
 	"github.com/mnemo-dev/mnemo/engine/rdb"
 	"github.com/mnemo-dev/mnemo/engine/snapshot"
+
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
 // redisServer is a redis-server this test started, on a random loopback
@@ -38,7 +39,7 @@ func startRedis(t *testing.T, dir, dbfile string) *redisServer {
 		t.Skip("redis-server is not installed (make deps)")
 	}
 	for attempt := range 10 {
-		port := 20000 + rand.IntN(20000)
+		port := harness.Ports(t, 1)[0]
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "",
 			"--appendonly", "no", "--dir", dir, "--dbfilename", dbfile, "--daemonize", "no")
@@ -49,7 +50,9 @@ func startRedis(t *testing.T, dir, dbfile string) *redisServer {
 		go func() { cmd.Wait(); close(exited) }()
 		c := redis.NewClient(&redis.Options{Addr: addr})
 		for range 100 {
-			if c.Ping(context.Background()).Err() == nil {
+			// Another package's server may answer on the port while
+			// ours fails to bind it: only our own answer counts.
+			if c.Ping(context.Background()).Err() == nil && harness.Serves(cmd.Process.Pid, addr) {
 				break
 			}
 			select {
@@ -68,7 +71,7 @@ func startRedis(t *testing.T, dir, dbfile string) *redisServer {
 			t.Fatalf("redis-server exited (attempt %d): %s", attempt, logb.String())
 		default:
 		}
-		if err := c.Ping(context.Background()).Err(); err != nil {
+		if err := c.Ping(context.Background()).Err(); err != nil || !harness.Serves(cmd.Process.Pid, addr) {
 			c.Close()
 			cmd.Process.Signal(syscall.SIGTERM)
 			<-exited

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -23,6 +22,8 @@ import (
 
 	"github.com/mnemo-dev/mnemo/engine/snapshot"
 	"github.com/mnemo-dev/mnemo/engine/snapshot/build"
+
+	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
 const minioUser, minioPassword = "mnemo-test", "mnemo-test-secret"
@@ -55,9 +56,9 @@ func startMinio(t *testing.T) string {
 	t.Helper()
 	bin := minioBinary(t)
 	for range 10 {
-		port := 20000 + rand.IntN(20000)
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		console := net.JoinHostPort("127.0.0.1", strconv.Itoa(20000+rand.IntN(20000)))
+		ports := harness.Ports(t, 2)
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0]))
+		console := net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1]))
 		cmd := exec.Command(bin, "server", t.TempDir(), "--address", addr, "--console-address", console, "--quiet")
 		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword,
 			"MINIO_BROWSER=off", "MINIO_UPDATE=off")
@@ -77,7 +78,7 @@ func startMinio(t *testing.T) string {
 			resp, err := http.Get("http://" + addr + "/minio/health/live")
 			if err == nil {
 				resp.Body.Close()
-				up = resp.StatusCode == http.StatusOK
+				up = resp.StatusCode == http.StatusOK && harness.Serves(cmd.Process.Pid, addr)
 			}
 		}
 		if !up {
