@@ -168,9 +168,13 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 			var posArr [8]int
 			if pos := cmd.KeyPositions(args, posArr[:0]); len(pos) > 0 {
 				r.viewMu.Lock()
-				addr := r.lease.Addr
+				addr, holder := r.lease.Addr, r.lease.Holder
 				r.viewMu.Unlock()
-				if addr == "" {
+				// The lease may still name this node while it rebuilds
+				// to serve again: a redirect to itself would send the
+				// client round in circles until it gives up, where
+				// CLUSTERDOWN makes it back off and retry.
+				if addr == "" || holder == r.opts.NodeID {
 					return errNoPrimary
 				}
 				return "MOVED " + strconv.Itoa(keySlot(args[pos[0]])) + " " + e.clientAddr(c, addr)

@@ -121,3 +121,39 @@ func TestTopologyOffsetsRefresh(t *testing.T) {
 		t.Errorf("replicas in order %v, want by node ID", order)
 	}
 }
+
+// TestReplicaRedirectsReadsToTheLeaseHolder checks where a node that is
+// not primary sends a keyed read from a client that did not ask for
+// replica reads: MOVED to the holder of the lease, but CLUSTERDOWN (which
+// clients retry after a pause) when the lease names the node itself, as
+// it does while a primary that lost its footing rebuilds to serve again:
+// a redirect to itself would loop until the client gives up.
+func TestReplicaRedirectsReadsToTheLeaseHolder(t *testing.T) {
+	const self, primary = "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"
+	e := New(config.New())
+	r := &replState{opts: ReplOptions{NodeID: self, Addr: "127.0.0.1:7001", LeaseTTL: time.Hour}}
+	e.log = &durable{repl: r}
+	e.setRole(roleReplica)
+	c := e.NewClient("test", "test", func() {})
+	for _, tc := range []struct {
+		lease txlog.Lease
+		want  string
+	}{
+		{txlog.Lease{Holder: primary, Addr: "127.0.0.1:7000"}, "-MOVED 7629 127.0.0.1:7000\r\n"},
+		{txlog.Lease{Holder: self, Addr: "127.0.0.1:7001"}, "-" + errNoPrimary + "\r\n"},
+		{txlog.Lease{}, "-" + errNoPrimary + "\r\n"},
+	} {
+		r.viewMu.Lock()
+		r.lease = tc.lease
+		r.viewMu.Unlock()
+		if got := run(e, c, "GET", "k"); got != tc.want {
+			t.Errorf("lease held by %q: GET answered %q, want %q", tc.lease.Holder, got, tc.want)
+		}
+	}
+	if got := run(e, c, "READONLY"); got != "+OK\r\n" {
+		t.Fatalf("READONLY: %q", got)
+	}
+	if got := run(e, c, "GET", "k"); got != "$-1\r\n" {
+		t.Errorf("GET after READONLY: %q, want a replica read", got)
+	}
+}
