@@ -40,10 +40,10 @@ func startLocal(t *testing.T, shards, replicas int) *localCluster {
 		// A port taken between the check and the bind ends the process:
 		// try another range.
 		deadline := time.Now().Add(time.Minute)
-		for !p.exited() && !strings.Contains(p.output(), "Ready to accept connections") && time.Now().Before(deadline) {
+		for !p.Exited() && !strings.Contains(p.Output(), "Ready to accept connections") && time.Now().Before(deadline) {
 			time.Sleep(50 * time.Millisecond)
 		}
-		if p.exited() && attempt < 3 && strings.Contains(p.output(), "cannot listen") {
+		if p.Exited() && attempt < 3 && strings.Contains(p.Output(), "cannot listen") {
 			continue
 		}
 		for _, a := range lc.addrs {

@@ -342,8 +342,8 @@ func TestReshardKillingNodes(t *testing.T) {
 		kills++
 		time.Sleep(time.Duration(kills*30) * time.Millisecond)
 		t.Logf("killing shard %d (%s of move %d→%d)", victim, map[bool]string{true: "source", false: "target"}[victim == m.From], m.From, m.To)
-		pc.nodes[victim].kill()
-		pc.nodes[victim].start()
+		pc.nodes[victim].Kill()
+		pc.nodes[victim].Start()
 		waitReady(t, pc.nodes[victim], pc.addrs[victim], time.Minute)
 	})
 	pc.reshard([]int{1, 2}, nil)

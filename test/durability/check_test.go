@@ -42,14 +42,14 @@ func dump(addr string) (map[string]entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer c.close()
-	v, err := c.doTimeout(30*time.Second, "KEYS", "*")
-	if err != nil || v.kind != '*' {
+	defer c.Close()
+	v, err := c.DoTimeout(30*time.Second, "KEYS", "*")
+	if err != nil || v.Kind != '*' {
 		return nil, fmt.Errorf("KEYS *: %v %v", v, err)
 	}
-	keys := make([]string, len(v.elems))
-	for i, e := range v.elems {
-		keys[i] = e.str
+	keys := make([]string, len(v.Elems))
+	for i, e := range v.Elems {
+		keys[i] = e.Str
 	}
 	cmds := make([][]string, len(keys))
 	for i, k := range keys {
@@ -60,7 +60,7 @@ func dump(addr string) (map[string]entry, error) {
 		return nil, err
 	}
 	for i, k := range keys {
-		cmds[i] = readCommand(types[i].str, k)
+		cmds[i] = readCommand(types[i].Str, k)
 	}
 	vals, err := pipeline(c, cmds)
 	if err != nil {
@@ -68,22 +68,22 @@ func dump(addr string) (map[string]entry, error) {
 	}
 	out := make(map[string]entry, len(keys))
 	for i, k := range keys {
-		e := entry{typ: types[i].str}
+		e := entry{typ: types[i].Str}
 		r := vals[i]
-		if r.isErr() {
-			return nil, fmt.Errorf("reading %s (%s): %s", k, e.typ, r.str)
+		if r.IsErr() {
+			return nil, fmt.Errorf("reading %s (%s): %s", k, e.typ, r.Str)
 		}
 		switch e.typ {
 		case "string":
-			e.str = r.str
+			e.str = r.Str
 		case "list":
-			for _, x := range r.elems {
-				e.list = append(e.list, x.str)
+			for _, x := range r.Elems {
+				e.list = append(e.list, x.Str)
 			}
 		case "hash", "zset":
 			e.hash = map[string]string{}
-			for j := 0; j+1 < len(r.elems); j += 2 {
-				e.hash[r.elems[j].str] = r.elems[j+1].str
+			for j := 0; j+1 < len(r.Elems); j += 2 {
+				e.hash[r.Elems[j].Str] = r.Elems[j+1].Str
 			}
 		case "none":
 			// Deleted between KEYS and TYPE: nothing writes during a dump.
@@ -117,13 +117,13 @@ func pipeline(c *conn, cmds [][]string) ([]value, error) {
 	for i := 0; i < len(cmds); i += 512 {
 		j := min(i+512, len(cmds))
 		for _, args := range cmds[i:j] {
-			c.send(args...)
+			c.Send(args...)
 		}
-		if err := c.flush(); err != nil {
+		if err := c.Flush(); err != nil {
 			return nil, err
 		}
 		for range cmds[i:j] {
-			v, err := c.readTimeout(30 * time.Second)
+			v, err := c.ReadTimeout(30 * time.Second)
 			if err != nil {
 				return nil, err
 			}

@@ -37,9 +37,9 @@ func TestLogClusterLoss(t *testing.T) {
 	// The time is taken before the kill: kill returns once the process
 	// is reaped, and the node may have reacted by then.
 	kill1 := time.Now()
-	lc.logs[conn].kill()
+	lc.logs[conn].Kill()
 	requireRideThrough(t, lc.addr, wl, kill1, failures, "one log server (a follower, the node's connection) killed")
-	t.Logf("the node is now connected to log%d", connectedLog(lc.node.pid(), lc.ports))
+	t.Logf("the node is now connected to log%d", connectedLog(lc.node.PID(), lc.ports))
 	rd.phase(t, "one log server killed")
 
 	// Two gone: no quorum. Writes must fail with a clear error after the
@@ -49,7 +49,7 @@ func TestLogClusterLoss(t *testing.T) {
 	}
 	mon.mark(t, "killing log%d, the stream's leader", leader)
 	kill2 := time.Now()
-	lc.logs[leader].kill()
+	lc.logs[leader].Kill()
 	failed := waitFailure(t, wl, kill2, commitTimeout+30*time.Second)
 	t.Logf("killed log%d as well: first write failure %v after the kill (commit timeout %v): %s",
 		leader, failed.end.Sub(kill2).Round(time.Millisecond), commitTimeout, failed.err)
@@ -58,7 +58,7 @@ func TestLogClusterLoss(t *testing.T) {
 	}
 	time.Sleep(time.Second)
 	c := mustDial(t, lc.addr)
-	defer c.close()
+	defer c.Close()
 	if state, err := infoField(c, "log", "log_state"); state != "rebuilding" {
 		t.Errorf("INFO log during the outage: log_state = %q, %v; want rebuilding", state, err)
 	}
@@ -72,8 +72,8 @@ func TestLogClusterLoss(t *testing.T) {
 	rd.phase(t, "two log servers killed")
 
 	// Both back: writes resume by themselves.
-	lc.logs[conn].start()
-	lc.logs[leader].start()
+	lc.logs[conn].Start()
+	lc.logs[leader].Start()
 	back := time.Now()
 	mon.mark(t, "restarted log%d and log%d", conn, leader)
 	resumed := waitAcked(t, wl, back, 2*time.Minute, "log servers restarted")
@@ -114,7 +114,7 @@ func TestLogLeaderLoss(t *testing.T) {
 	mon.mark(t, "killing log%d, the stream's leader (the node talks to log%d)", leader, conn)
 	failures := logFailures(t, lc.addr)
 	kill := time.Now()
-	lc.logs[leader].kill()
+	lc.logs[leader].Kill()
 	requireRideThrough(t, lc.addr, wl, kill, failures, "the stream's leader killed")
 	if l, err := streamLeader(lc.clients[conn] + "," + lc.clients[3-conn-leader]); err == nil {
 		t.Logf("the stream's new leader is %s", l)
@@ -156,7 +156,7 @@ func requireRideThrough(t *testing.T, addr string, wl *workload, kill time.Time,
 func logFailures(t *testing.T, addr string) int {
 	t.Helper()
 	c := mustDial(t, addr)
-	defer c.close()
+	defer c.Close()
 	v, err := infoField(c, "log", "log_failures")
 	if err != nil {
 		t.Fatal(err)
@@ -182,10 +182,10 @@ func checkFinal(t *testing.T, lc *logCluster, wl *workload) {
 	report(t, "on the node", ck)
 
 	killed := time.Now()
-	lc.node.kill()
-	lc.node.start()
+	lc.node.Kill()
+	lc.node.Start()
 	waitReady(t, lc.node, lc.addr, 2*time.Minute)
-	keys, took := lc.node.lastRebuild()
+	keys, took := lc.node.LastRebuild()
 	t.Logf("node restarted: answering %v after the kill; rebuilt %d keys from the R=3 log in %s",
 		time.Since(killed).Round(time.Millisecond), keys, took)
 	db2, err := dump(lc.addr)
@@ -228,17 +228,17 @@ func TestNodeStartsWithItsLogCluster(t *testing.T) {
 	for {
 		c, err := dial(addr)
 		if err == nil {
-			v, err := c.do("SET", "k", "v")
-			c.close()
-			if err == nil && v.str == "OK" {
+			v, err := c.Do("SET", "k", "v")
+			c.Close()
+			if err == nil && v.Str == "OK" {
 				t.Logf("node took a write %v after it started, %v after the log could have a quorum",
 					time.Since(start).Round(time.Millisecond), time.Since(quorum).Round(time.Millisecond))
 				return
 			}
 		}
-		if node.exited() {
+		if node.Exited() {
 			t.Fatalf("the node gave up %v after it started (%v after the last log server started): %s",
-				time.Since(start).Round(time.Millisecond), time.Since(quorum).Round(time.Millisecond), lastLine(node.output()))
+				time.Since(start).Round(time.Millisecond), time.Since(quorum).Round(time.Millisecond), lastLine(node.Output()))
 		}
 		if time.Since(start) > 2*time.Minute {
 			t.Fatalf("the node neither answers nor exits 2 minutes after it started")

@@ -29,9 +29,9 @@ func newDirtySetup(t *testing.T, nodeFlags ...string) *dirtySetup {
 	ds.log = startLog(t, dir, "log", ports[0], 0, nil)
 	ds.node, ds.addr = startNode(t, dir, "node", ds.nodePort, ds.log.clientURL, ds.nodeFlags...)
 	ds.w = mustDial(t, ds.addr)
-	t.Cleanup(ds.w.close)
+	t.Cleanup(ds.w.Close)
 	for _, kv := range [][2]string{{"k", "old"}, {"clean", "c"}} {
-		if v, err := ds.w.do("SET", kv[0], kv[1]); err != nil || v.str != "OK" {
+		if v, err := ds.w.Do("SET", kv[0], kv[1]); err != nil || v.Str != "OK" {
 			t.Fatalf("SET %s %s = %v, %v", kv[0], kv[1], v, err)
 		}
 	}
@@ -52,9 +52,9 @@ func mustDial(t *testing.T, addr string) *conn {
 func sendOnly(t *testing.T, addr string, args ...string) *conn {
 	t.Helper()
 	c := mustDial(t, addr)
-	t.Cleanup(c.close)
-	c.send(args...)
-	if err := c.flush(); err != nil {
+	t.Cleanup(c.Close)
+	c.Send(args...)
+	if err := c.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	return c
@@ -85,10 +85,10 @@ func waitPending(t *testing.T, c *conn) {
 func checkCleanRead(t *testing.T, addr, when string) {
 	t.Helper()
 	c := mustDial(t, addr)
-	defer c.close()
+	defer c.Close()
 	start := time.Now()
-	v, err := c.doTimeout(5*time.Second, "GET", "clean")
-	if err != nil || v.str != "c" {
+	v, err := c.DoTimeout(5*time.Second, "GET", "clean")
+	if err != nil || v.Str != "c" {
 		t.Errorf("%s: GET clean = %v, %v: reads of clean keys must go on", when, v, err)
 		return
 	}
@@ -100,9 +100,9 @@ func checkCleanRead(t *testing.T, addr, when string) {
 func checkRecoveredFromLog(t *testing.T, ds *dirtySetup) {
 	t.Helper()
 	c := mustDial(t, ds.addr)
-	defer c.close()
-	got, err := c.do("GET", "k")
-	if err != nil || got.isErr() {
+	defer c.Close()
+	got, err := c.Do("GET", "k")
+	if err != nil || got.IsErr() {
 		t.Fatalf("GET k after recovery = %v, %v", got, err)
 	}
 	want, exists, entries, err := logHolds(ds.log.clientURL, "k")
@@ -112,7 +112,7 @@ func checkRecoveredFromLog(t *testing.T, ds *dirtySetup) {
 	switch {
 	case !exists:
 		t.Errorf("the log (%d entries) has no k at all, though SET k old was acknowledged", entries)
-	case got.str != want:
+	case got.Str != want:
 		t.Errorf("after recovery GET k = %v, but the log (%d entries) holds k=%q", got, entries, want)
 	case want == "new":
 		t.Logf("branch: the pending SET k new is in the log (its append reached the log server's socket before the pause); recovery shows it (%d entries)", entries)
@@ -133,9 +133,9 @@ func checkRecoveredFromLog(t *testing.T, ds *dirtySetup) {
 // pending append is lost. Recovery must show what the log holds either way.
 func TestNoDirtyReads(t *testing.T) {
 	for _, r := range []resumeLog{
-		{"LogResumes", func(t *testing.T, ds *dirtySetup) { ds.log.signal(syscall.SIGCONT) }},
+		{"LogResumes", func(t *testing.T, ds *dirtySetup) { ds.log.Signal(syscall.SIGCONT) }},
 		{"LogKilledAndRestarted", func(t *testing.T, ds *dirtySetup) {
-			ds.log.restart()
+			ds.log.Restart()
 			waitPort(t, ds.log.proc, strings.TrimPrefix(ds.log.clientURL, "nats://"), time.Minute)
 		}},
 	} {
@@ -156,35 +156,35 @@ type resumeLog struct {
 func testDirtyReadNodeKilled(t *testing.T, r resumeLog) {
 	// A commit timeout far beyond the pause: the write stays pending.
 	ds := newDirtySetup(t, "--log-commit-timeout", "60000")
-	ds.log.stop()
+	ds.log.Stop()
 	a := sendOnly(t, ds.addr, "SET", "k", "new")
 	waitPending(t, ds.w)
 	b := sendOnly(t, ds.addr, "GET", "k")
 	checkCleanRead(t, ds.addr, "log stopped, SET k pending")
 
-	if v, err := a.readTimeout(time.Second); !isTimeout(err) {
+	if v, err := a.ReadTimeout(time.Second); !isTimeout(err) {
 		t.Errorf("SET k new while the log is stopped replied %v, %v: it cannot have committed", v, err)
 	}
-	if v, err := b.readTimeout(time.Second); !isTimeout(err) {
-		if v.str == "new" {
+	if v, err := b.ReadTimeout(time.Second); !isTimeout(err) {
+		if v.Str == "new" {
 			t.Errorf("DIRTY READ: GET k = %v while SET k new was not committed", v)
 		} else {
 			t.Errorf("GET k replied %v, %v at once: a read of a key with a pending write must wait for it", v, err)
 		}
 	}
-	ds.node.kill()
+	ds.node.Kill()
 	// B's connection ends with the node; a late "new" would be dirty too.
-	if v, err := b.readTimeout(5 * time.Second); err == nil && v.str == "new" {
+	if v, err := b.ReadTimeout(5 * time.Second); err == nil && v.Str == "new" {
 		t.Errorf("DIRTY READ: GET k = %v as the node died, before the log committed anything", v)
 	}
-	if v, err := a.readTimeout(5 * time.Second); err == nil {
+	if v, err := a.ReadTimeout(5 * time.Second); err == nil {
 		t.Errorf("SET k new replied %v as the node died, with the log stopped", v)
 	}
 	r.resume(t, ds)
 	start := time.Now()
-	ds.node.start()
+	ds.node.Start()
 	waitReady(t, ds.node, ds.addr, 2*time.Minute)
-	_, took := ds.node.lastRebuild()
+	_, took := ds.node.LastRebuild()
 	t.Logf("node restarted and answering %v after the log came back (rebuild %s)", time.Since(start).Round(time.Millisecond), took)
 	checkRecoveredFromLog(t, ds)
 }
@@ -196,30 +196,30 @@ func testDirtyReadNodeKilled(t *testing.T, r resumeLog) {
 func testDirtyReadTimeout(t *testing.T, r resumeLog) {
 	const timeout = 1500 * time.Millisecond
 	ds := newDirtySetup(t, "--log-commit-timeout", "1500")
-	ds.log.stop()
+	ds.log.Stop()
 	sent := time.Now()
 	a := sendOnly(t, ds.addr, "SET", "k", "new")
 	waitPending(t, ds.w)
 	b := sendOnly(t, ds.addr, "GET", "k")
 	checkCleanRead(t, ds.addr, "log stopped, SET k pending")
 
-	va, err := a.readTimeout(timeout + 10*time.Second)
+	va, err := a.ReadTimeout(timeout + 10*time.Second)
 	failedAfter := time.Since(sent)
 	switch {
 	case err != nil:
 		t.Fatalf("SET k new with the log stopped: no reply %v after it was sent (commit timeout %v): %v", failedAfter, timeout, err)
-	case !va.isErr() || !strings.HasPrefix(va.str, errTextNotCommitted):
+	case !va.IsErr() || !strings.HasPrefix(va.Str, errTextNotCommitted):
 		t.Errorf("SET k new with the log stopped = %v, want -%s...", va, errTextNotCommitted)
 	}
 	t.Logf("write failure detected %v after the write was sent (commit timeout %v): %v", failedAfter.Round(time.Millisecond), timeout, va)
 
-	vb, err := b.readTimeout(10 * time.Second)
+	vb, err := b.ReadTimeout(10 * time.Second)
 	switch {
 	case err != nil:
 		t.Errorf("GET k with the write failed: no reply: %v", err)
-	case vb.str == "new":
+	case vb.Str == "new":
 		t.Errorf("DIRTY READ: GET k = %v; SET k new never committed", vb)
-	case vb.isErr() && !strings.HasPrefix(vb.str, "CLUSTERDOWN "):
+	case vb.IsErr() && !strings.HasPrefix(vb.Str, "CLUSTERDOWN "):
 		t.Errorf("GET k = %v, want old or a CLUSTERDOWN error", vb)
 	default:
 		t.Logf("GET k racing the failed write = %v", vb)
@@ -228,15 +228,15 @@ func testDirtyReadTimeout(t *testing.T, r resumeLog) {
 	// The log is still stopped: writes are refused, k is not "new",
 	// clean keys still read.
 	c := mustDial(t, ds.addr)
-	defer c.close()
+	defer c.Close()
 	refusedWrite := false
-	if v, err := c.doTimeout(timeout+10*time.Second, "SET", "k2", "x"); err != nil || !strings.HasPrefix(v.str, "CLUSTERDOWN ") {
+	if v, err := c.DoTimeout(timeout+10*time.Second, "SET", "k2", "x"); err != nil || !strings.HasPrefix(v.Str, "CLUSTERDOWN ") {
 		t.Errorf("SET k2 with the log down = %v, %v, want a CLUSTERDOWN error", v, err)
 	} else {
-		refusedWrite = strings.HasPrefix(v.str, errTextLogDown)
+		refusedWrite = strings.HasPrefix(v.Str, errTextLogDown)
 		t.Logf("SET k2 with the log down = %v", v)
 	}
-	if v, err := c.doTimeout(5*time.Second, "GET", "k"); err == nil && v.str == "new" {
+	if v, err := c.DoTimeout(5*time.Second, "GET", "k"); err == nil && v.Str == "new" {
 		t.Errorf("DIRTY READ: GET k = %v after its write failed", v)
 	}
 	if state, err := infoField(c, "log", "log_state"); err != nil || state == "ok" {
@@ -260,8 +260,8 @@ func testDirtyReadTimeout(t *testing.T, r resumeLog) {
 	rebuilt := time.Since(cont)
 	var ok time.Duration
 	for deadline := time.Now().Add(time.Minute); ; {
-		v, err := c.doTimeout(timeout+10*time.Second, "SET", "k3", "y")
-		if err == nil && v.str == "OK" {
+		v, err := c.DoTimeout(timeout+10*time.Second, "SET", "k3", "y")
+		if err == nil && v.Str == "OK" {
 			ok = time.Since(cont)
 			break
 		}
@@ -273,7 +273,7 @@ func testDirtyReadTimeout(t *testing.T, r resumeLog) {
 	}
 	t.Logf("after the log came back: log_state ok in %v, first write acknowledged in %v", rebuilt.Round(time.Millisecond), ok.Round(time.Millisecond))
 	if refusedWrite {
-		if v, err := c.do("EXISTS", "k2"); err != nil || v.n != 0 {
+		if v, err := c.Do("EXISTS", "k2"); err != nil || v.N != 0 {
 			t.Errorf("EXISTS k2 = %v, %v: a refused write appeared", v, err)
 		}
 	}

@@ -45,7 +45,7 @@ func TestCrashDurabilityLocal(t *testing.T) {
 		load := 500*time.Millisecond + time.Duration(rng.Int64N(int64(2500*time.Millisecond)))
 		time.Sleep(load)
 		killed := time.Now()
-		p.kill()
+		p.Kill()
 		wl.stop()
 		n, errs := wl.count()
 		t.Logf("cycle %d: killed after %v of load: %d acknowledged, %d refused, %d unknown writes; errors %v",
@@ -58,9 +58,9 @@ func TestCrashDurabilityLocal(t *testing.T) {
 		requireEveryKindAcked(t, wl)
 		runs = append(runs, run{prefix, wl.allOps()})
 
-		p.start()
+		p.Start()
 		waitReady(t, p, addr, time.Minute)
-		keys, took := p.lastRebuild()
+		keys, took := p.LastRebuild()
 		t.Logf("cycle %d: answered PING %v after the kill; rebuilt %d keys from the log in %s",
 			cycle, time.Since(killed).Round(time.Millisecond), keys, took)
 

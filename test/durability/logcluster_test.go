@@ -185,7 +185,7 @@ func startLogClusterNode(t *testing.T, dir string, nodeFlags ...string) *logClus
 // returns the indexes of that follower and of the leader.
 func (lc *logCluster) followerConnection(t *testing.T) (conn, leader int) {
 	t.Helper()
-	conn = connectedLog(lc.node.pid(), lc.ports)
+	conn = connectedLog(lc.node.PID(), lc.ports)
 	if conn < 0 {
 		t.Fatal("cannot tell which log server the node is connected to")
 	}

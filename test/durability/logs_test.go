@@ -56,14 +56,14 @@ func startNode(t *testing.T, dir, name string, port int, urls string, extra ...s
 
 // infoField returns one field of INFO SECTION.
 func infoField(c *conn, section, field string) (string, error) {
-	v, err := c.doTimeout(5*time.Second, "INFO", section)
+	v, err := c.DoTimeout(5*time.Second, "INFO", section)
 	if err != nil {
 		return "", err
 	}
-	if v.isErr() {
-		return "", fmt.Errorf("INFO %s: %s", section, v.str)
+	if v.IsErr() {
+		return "", fmt.Errorf("INFO %s: %s", section, v.Str)
 	}
-	for line := range strings.SplitSeq(v.str, "\r\n") {
+	for line := range strings.SplitSeq(v.Str, "\r\n") {
 		if val, ok := strings.CutPrefix(line, field+":"); ok {
 			return val, nil
 		}

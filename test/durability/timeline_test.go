@@ -130,7 +130,7 @@ func startLogMonitor(t *testing.T, addr string) *logMonitor {
 		var c *conn
 		defer func() {
 			if c != nil {
-				c.close()
+				c.Close()
 			}
 		}()
 		prev := ""
@@ -151,7 +151,7 @@ func startLogMonitor(t *testing.T, addr string) *logMonitor {
 			for _, f := range []string{"log_state", "log_failures", "log_rebuilds", "log_fence_errors"} {
 				v, err := infoField(c, "log", f)
 				if err != nil {
-					c.close()
+					c.Close()
 					c = nil
 					break
 				}
@@ -206,7 +206,7 @@ func startCleanReader(t *testing.T, addr string, keys map[string]string) *cleanR
 	rd.wg.Add(1)
 	go func() {
 		defer rd.wg.Done()
-		defer c.close()
+		defer c.Close()
 		for {
 			for k, want := range rd.keys {
 				select {
@@ -215,12 +215,12 @@ func startCleanReader(t *testing.T, addr string, keys map[string]string) *cleanR
 				default:
 				}
 				start := time.Now()
-				v, err := c.doTimeout(time.Minute, "GET", k)
+				v, err := c.DoTimeout(time.Minute, "GET", k)
 				took := time.Since(start)
 				rd.mu.Lock()
 				rd.reads++
 				rd.slowest = max(rd.slowest, took)
-				if err != nil || v.str != want {
+				if err != nil || v.Str != want {
 					rd.problems = append(rd.problems, fmt.Sprintf("GET %s = %v, %v; want %q", k, v, err, want))
 				}
 				rd.mu.Unlock()

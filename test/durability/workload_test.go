@@ -164,7 +164,7 @@ func (w *worker) run() {
 	defer w.wl.wg.Done()
 	defer func() {
 		if w.c != nil {
-			w.c.close()
+			w.c.Close()
 		}
 	}()
 	for n := 0; n < w.wl.maxOps && !w.wl.stopping.Load(); n++ {
@@ -196,52 +196,52 @@ func (w *worker) do(kind opKind, n int) op {
 	var replies int
 	switch kind {
 	case opSet:
-		c.send("SET", keySet(p, id, n), valSet(p, id, n))
+		c.Send("SET", keySet(p, id, n), valSet(p, id, n))
 	case opIncr:
-		c.send("INCR", keyCtr(p, id))
+		c.Send("INCR", keyCtr(p, id))
 	case opIncrShared:
-		c.send("INCR", keyShared(p))
+		c.Send("INCR", keyShared(p))
 	case opLpush:
-		c.send("LPUSH", keyList(p, id), elem(n))
+		c.Send("LPUSH", keyList(p, id), elem(n))
 	case opHset:
-		c.send("HSET", keyHash(p, id), field(n), "v"+strconv.Itoa(n))
+		c.Send("HSET", keyHash(p, id), field(n), "v"+strconv.Itoa(n))
 	case opZadd:
-		c.send("ZADD", keyZset(p, id), strconv.Itoa(n), member(n))
+		c.Send("ZADD", keyZset(p, id), strconv.Itoa(n), member(n))
 	case opMulti:
-		c.send("MULTI")
-		c.send("SET", keyTxA(p, id, n), strconv.Itoa(n))
-		c.send("SET", keyTxB(p, id, n), strconv.Itoa(n))
-		c.send("INCR", keyTxCtr(p, id))
-		c.send("EXEC")
+		c.Send("MULTI")
+		c.Send("SET", keyTxA(p, id, n), strconv.Itoa(n))
+		c.Send("SET", keyTxB(p, id, n), strconv.Itoa(n))
+		c.Send("INCR", keyTxCtr(p, id))
+		c.Send("EXEC")
 		replies = 4 // before EXEC's
 	}
 	ioErr := func(err error) op {
 		o.out, o.err, o.end = unknown, ioError(err), time.Now()
-		w.c.close()
+		w.c.Close()
 		w.c = nil
 		return o
 	}
-	if err := c.flush(); err != nil {
+	if err := c.Flush(); err != nil {
 		return ioErr(err)
 	}
 	var queuedErr string
 	for range replies {
-		v, err := c.readTimeout(w.wl.timeout)
+		v, err := c.ReadTimeout(w.wl.timeout)
 		if err != nil {
 			return ioErr(err)
 		}
-		if v.isErr() && queuedErr == "" {
-			queuedErr = v.str
+		if v.IsErr() && queuedErr == "" {
+			queuedErr = v.Str
 		}
 	}
-	v, err := c.readTimeout(w.wl.timeout)
+	v, err := c.ReadTimeout(w.wl.timeout)
 	if err != nil {
 		return ioErr(err)
 	}
 	o.end = time.Now()
 	o.out, o.err = classify(kind, v, queuedErr)
 	if o.out == acked && (kind == opIncr || kind == opIncrShared) {
-		o.reply = v.n
+		o.reply = v.N
 	}
 	return o
 }
@@ -282,34 +282,34 @@ func ioError(err error) string {
 // reply of EXEC and the first error among the queued commands' replies).
 func classify(kind opKind, v value, queuedErr string) (outcome, string) {
 	if kind == opMulti {
-		if v.isErr() {
+		if v.IsErr() {
 			// EXECABORT: a queued command was refused, nothing ran.
-			if strings.HasPrefix(v.str, "EXECABORT") && strings.HasPrefix(queuedErr, errTextLogDown) {
+			if strings.HasPrefix(v.Str, "EXECABORT") && strings.HasPrefix(queuedErr, errTextLogDown) {
 				return refused, queuedErr
 			}
-			return unknown, v.str
+			return unknown, v.Str
 		}
-		if v.kind != '*' || len(v.elems) != 3 {
+		if v.Kind != '*' || len(v.Elems) != 3 {
 			return unknown, "unexpected EXEC reply " + v.String()
 		}
-		for _, e := range v.elems {
-			if e.isErr() {
-				return unknown, e.str
+		for _, e := range v.Elems {
+			if e.IsErr() {
+				return unknown, e.Str
 			}
 		}
 		return acked, ""
 	}
-	if v.isErr() {
-		if strings.HasPrefix(v.str, errTextLogDown) {
-			return refused, v.str
+	if v.IsErr() {
+		if strings.HasPrefix(v.Str, errTextLogDown) {
+			return refused, v.Str
 		}
-		return unknown, v.str
+		return unknown, v.Str
 	}
 	want := byte(':')
 	if kind == opSet {
 		want = '+'
 	}
-	if v.kind != want {
+	if v.Kind != want {
 		return unknown, "unexpected reply " + v.String()
 	}
 	return acked, ""

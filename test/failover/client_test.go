@@ -96,7 +96,7 @@ type client struct {
 
 func (c *client) close() {
 	if c.conn != nil {
-		c.conn.close()
+		c.conn.Close()
 		c.conn = nil
 	}
 }
@@ -171,11 +171,11 @@ func (c *client) once(in opInput) (opOutput, attempt) {
 		switch {
 		case err != nil:
 			return v, lost, false
-		case v.isErr() && refused(v.str):
+		case v.IsErr() && refused(v.Str):
 			return v, retry, false
-		case v.isErr() && notCommitted(v.str):
+		case v.IsErr() && notCommitted(v.Str):
 			return v, lost, false
-		case v.isErr():
+		case v.IsErr():
 			return v, lost, false
 		}
 		return v, done, true
@@ -183,23 +183,23 @@ func (c *client) once(in opInput) (opOutput, attempt) {
 	const d = 5 * time.Second
 	switch in.op {
 	case opGet:
-		v, a, ok := classify(c.conn.doTimeout(d, "GET", in.key))
+		v, a, ok := classify(c.conn.DoTimeout(d, "GET", in.key))
 		if !ok {
 			return opOutput{}, a
 		}
-		return opOutput{val: v.str, ok: true}, done
+		return opOutput{val: v.Str, ok: true}, done
 	case opSet:
-		_, a, ok := classify(c.conn.doTimeout(d, "SET", in.key, in.val))
+		_, a, ok := classify(c.conn.DoTimeout(d, "SET", in.key, in.val))
 		if !ok {
 			return opOutput{}, a
 		}
 		return opOutput{ok: true}, done
 	case opInc:
-		v, a, ok := classify(c.conn.doTimeout(d, "INCR", in.key))
+		v, a, ok := classify(c.conn.DoTimeout(d, "INCR", in.key))
 		if !ok {
 			return opOutput{}, a
 		}
-		return opOutput{val: v.str, ok: true}, done
+		return opOutput{val: v.Str, ok: true}, done
 	}
 	// CAS goes through runCAS.
 	return opOutput{}, failRead
@@ -217,13 +217,13 @@ func (c *client) runCAS(h *history, key, val string) {
 		}
 		cn := c.conn
 		step := func(args ...string) (value, attempt) {
-			v, err := cn.doTimeout(d, args...)
+			v, err := cn.DoTimeout(d, args...)
 			switch {
 			case err != nil:
 				return v, failRead
-			case v.isErr() && refused(v.str):
+			case v.IsErr() && refused(v.Str):
 				return v, retry
-			case v.isErr():
+			case v.IsErr():
 				return v, failRead
 			}
 			return v, done
@@ -251,20 +251,20 @@ func (c *client) runCAS(h *history, key, val string) {
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
-		in := opInput{op: opCAS, key: key, val: val, old: old.str}
-		v, err := cn.doTimeout(d, "EXEC")
+		in := opInput{op: opCAS, key: key, val: val, old: old.Str}
+		v, err := cn.DoTimeout(d, "EXEC")
 		switch {
-		case err != nil || (v.isErr() && !refused(v.str)):
+		case err != nil || (v.IsErr() && !refused(v.Str)):
 			c.close()
 			h.add(c.id, in, opOutput{unknown: true}, call)
 			return
-		case v.isErr():
+		case v.IsErr():
 			h.refusal()
 			c.close()
 			time.Sleep(20 * time.Millisecond)
 			continue
 		}
-		h.add(c.id, in, opOutput{ok: !v.null}, call)
+		h.add(c.id, in, opOutput{ok: !v.Null}, call)
 		return
 	}
 	h.drop()

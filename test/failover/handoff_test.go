@@ -27,7 +27,7 @@ type writer struct {
 
 func (w *writer) dialAddr(addr string) bool {
 	if w.conn != nil {
-		w.conn.close()
+		w.conn.Close()
 		w.conn = nil
 	}
 	c, err := dial(addr)
@@ -46,24 +46,24 @@ func (w *writer) write(key, val string) {
 				continue
 			}
 		}
-		v, err := w.conn.doTimeout(10*time.Second, "SET", key, val)
+		v, err := w.conn.DoTimeout(10*time.Second, "SET", key, val)
 		switch {
 		case err != nil:
 			w.failed = append(w.failed, fmt.Sprintf("SET %s: %v", key, err))
-			w.conn.close()
+			w.conn.Close()
 			w.conn = nil
 			return
-		case v.isErr() && strings.HasPrefix(v.str, "MOVED "):
-			f := strings.Fields(v.str)
+		case v.IsErr() && strings.HasPrefix(v.Str, "MOVED "):
+			f := strings.Fields(v.Str)
 			w.dialAddr(f[len(f)-1])
 			continue
-		case v.isErr() && strings.HasPrefix(v.str, "READONLY "):
+		case v.IsErr() && strings.HasPrefix(v.Str, "READONLY "):
 			w.readonl++
-			w.conn.close()
+			w.conn.Close()
 			w.conn = nil
 			continue
-		case v.isErr():
-			w.failed = append(w.failed, fmt.Sprintf("SET %s: %s", key, v.str))
+		case v.IsErr():
+			w.failed = append(w.failed, fmt.Sprintf("SET %s: %s", key, v.Str))
 			return
 		}
 		w.lat = append(w.lat, time.Since(start))
@@ -121,9 +121,9 @@ func TestPlannedHandoff(t *testing.T) {
 			host, port, _ := net.SplitHostPort(s.addrs[(p+1)%3])
 			args = append(args, "TO", host, port, "TIMEOUT", "5000")
 		}
-		v, err := c.do(args...)
-		c.close()
-		if err != nil || v.str != "OK" {
+		v, err := c.Do(args...)
+		c.Close()
+		if err != nil || v.Str != "OK" {
 			t.Fatalf("%v on node%d: %v %v", args, p, v, err)
 		}
 		// Wait until another node is primary, then let writes run.
@@ -147,7 +147,7 @@ func TestPlannedHandoff(t *testing.T) {
 		failed = append(failed, w.failed...)
 		readonly += w.readonl
 		if w.conn != nil {
-			w.conn.close()
+			w.conn.Close()
 		}
 	}
 	slices.Sort(lat)
@@ -184,14 +184,14 @@ func TestPlannedHandoff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.do("READONLY")
+		c.Do("READONLY")
 		for j := range writers {
-			v, err := c.do("GET", "w{"+strconv.Itoa(j)+"}")
-			if err != nil || v.str != last[j] {
+			v, err := c.Do("GET", "w{"+strconv.Itoa(j)+"}")
+			if err != nil || v.Str != last[j] {
 				t.Errorf("node%d reads w{%d} = %v (%v), the primary acknowledged %q last", i, j, v, err, last[j])
 			}
 		}
-		c.close()
+		c.Close()
 	}
 }
 
@@ -201,12 +201,12 @@ func infoField(t *testing.T, addr, field string) string {
 	if err != nil {
 		return ""
 	}
-	defer c.close()
-	v, err := c.do("INFO", "replication")
+	defer c.Close()
+	v, err := c.Do("INFO", "replication")
 	if err != nil {
 		return ""
 	}
-	for _, line := range strings.Split(v.str, "\r\n") {
+	for _, line := range strings.Split(v.Str, "\r\n") {
 		if val, ok := strings.CutPrefix(line, field+":"); ok {
 			return val
 		}

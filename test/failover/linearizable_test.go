@@ -140,26 +140,26 @@ func nemesis(t *testing.T, s *shard, d time.Duration) []string {
 				did = append(did, "no primary to kill")
 				continue
 			}
-			s.nodes[p].kill()
+			s.nodes[p].Kill()
 			did = append(did, "kill node"+strconv.Itoa(p))
 			time.Sleep(2 * leaseTTL)
-			s.nodes[p].start()
+			s.nodes[p].Start()
 		case 1:
 			p := s.primary()
 			if p < 0 {
 				did = append(did, "no primary to pause")
 				continue
 			}
-			s.nodes[p].stop()
+			s.nodes[p].Stop()
 			did = append(did, "pause node"+strconv.Itoa(p))
 			time.Sleep(2 * leaseTTL)
-			s.nodes[p].signal(syscall.SIGCONT)
+			s.nodes[p].Signal(syscall.SIGCONT)
 		case 2:
 			l := rng.IntN(len(s.logs))
-			s.logs[l].kill()
+			s.logs[l].Kill()
 			did = append(did, "kill log"+strconv.Itoa(l))
 			time.Sleep(3 * time.Second)
-			s.logs[l].start()
+			s.logs[l].Start()
 		}
 	}
 	return did

@@ -66,20 +66,20 @@ func TestReplicaReads(t *testing.T) {
 	var faults []string
 	time.Sleep(time.Second)
 	if p, ok := s.waitPrimary(10 * time.Second); ok {
-		s.nodes[p].kill()
+		s.nodes[p].Kill()
 		faults = append(faults, "kill node"+strconv.Itoa(p))
 		time.Sleep(2 * leaseTTL)
-		s.nodes[p].start()
+		s.nodes[p].Start()
 	}
 	if _, ok := s.waitPrimary(10 * time.Second); !ok {
 		t.Fatal("no primary 10s after the kill")
 	}
 	time.Sleep(time.Second)
 	if p, ok := s.waitPrimary(10 * time.Second); ok {
-		s.nodes[p].stop()
+		s.nodes[p].Stop()
 		faults = append(faults, "pause node"+strconv.Itoa(p))
 		time.Sleep(2 * leaseTTL)
-		s.nodes[p].signal(syscall.SIGCONT)
+		s.nodes[p].Signal(syscall.SIGCONT)
 	}
 	if _, ok := s.waitPrimary(10 * time.Second); !ok {
 		t.Fatal("no primary 10s after the pause")
@@ -117,13 +117,13 @@ func TestReplicaReads(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.do("READONLY")
+		c.Do("READONLY")
 		for _, k := range keys {
-			if v, err := c.do("GET", k); err != nil || v.str != last[k] {
+			if v, err := c.Do("GET", k); err != nil || v.Str != last[k] {
 				t.Errorf("node%d reads %s = %v (%v), the primary acknowledged %q last", i, k, v, err, last[k])
 			}
 		}
-		c.close()
+		c.Close()
 	}
 
 	// The primary's CLUSTER SHARDS and INFO follow the replicas' offsets
@@ -209,7 +209,7 @@ type tokenWriter struct {
 
 func (w *tokenWriter) close() {
 	if w.conn != nil {
-		w.conn.close()
+		w.conn.Close()
 		w.conn = nil
 	}
 }
@@ -229,12 +229,12 @@ func (w *tokenWriter) set(key, val string) {
 			}
 			w.conn = c
 		}
-		v, err := w.conn.doTimeout(5*time.Second, "SET", key, val)
+		v, err := w.conn.DoTimeout(5*time.Second, "SET", key, val)
 		switch {
-		case err == nil && !v.isErr():
+		case err == nil && !v.IsErr():
 			w.h.add(w.h.acked, val)
 			return
-		case err == nil && refused(v.str):
+		case err == nil && refused(v.Str):
 			// Nothing ran: send it again to the primary of the moment.
 			w.close()
 			time.Sleep(20 * time.Millisecond)
@@ -259,7 +259,7 @@ type replicaReader struct {
 func (r *replicaReader) run(stop chan struct{}, rng *rand.Rand) {
 	defer func() {
 		for _, c := range r.conns {
-			c.close()
+			c.Close()
 		}
 	}()
 	for n := 0; n < 1000000; n++ {
@@ -276,25 +276,25 @@ func (r *replicaReader) run(stop chan struct{}, rng *rand.Rand) {
 				time.Sleep(5 * time.Millisecond)
 				continue
 			}
-			if v, err := c.doTimeout(time.Second, "READONLY"); err != nil || v.isErr() {
-				c.close()
+			if v, err := c.DoTimeout(time.Second, "READONLY"); err != nil || v.IsErr() {
+				c.Close()
 				continue
 			}
 			r.conns[i] = c
 		}
-		c.send("ROLE")
-		c.send("GET", r.keys[rng.IntN(len(r.keys))])
-		role, err1 := c.readAfterFlush(time.Second)
-		v, err2 := c.readTimeout(time.Second)
+		c.Send("ROLE")
+		c.Send("GET", r.keys[rng.IntN(len(r.keys))])
+		role, err1 := readAfterFlush(c, time.Second)
+		v, err2 := c.ReadTimeout(time.Second)
 		if err1 != nil || err2 != nil {
-			c.close()
+			c.Close()
 			delete(r.conns, i)
 			continue
 		}
-		if v.kind == '$' && !v.null {
+		if v.Kind == '$' && !v.Null {
 			r.reads++
-			r.seen[v.str] = true
-			if len(role.elems) > 0 && role.elems[0].str == "slave" {
+			r.seen[v.Str] = true
+			if len(role.Elems) > 0 && role.Elems[0].Str == "slave" {
 				r.replicaReads++
 			}
 		}
@@ -303,11 +303,11 @@ func (r *replicaReader) run(stop chan struct{}, rng *rand.Rand) {
 }
 
 // readAfterFlush sends what is buffered and reads one reply.
-func (c *conn) readAfterFlush(d time.Duration) (value, error) {
-	if err := c.flush(); err != nil {
+func readAfterFlush(c *conn, d time.Duration) (value, error) {
+	if err := c.Flush(); err != nil {
 		return value{}, err
 	}
-	return c.readTimeout(d)
+	return c.ReadTimeout(d)
 }
 
 func seenAll(rs []*replicaReader) map[string]bool {
@@ -329,7 +329,7 @@ func burst(t *testing.T, s *shard, p int, keys []string, h *tokens) (map[string]
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.close()
+	defer c.Close()
 	done := make(chan int)
 	go func() {
 		maxLag := 0
@@ -356,14 +356,14 @@ func burst(t *testing.T, s *shard, p int, keys []string, h *tokens) (map[string]
 		k := keys[i%len(keys)]
 		val := "b-" + strconv.Itoa(i)
 		h.add(h.invoked, val)
-		c.send("SET", k, val)
+		c.Send("SET", k, val)
 	}
-	if err := c.flush(); err != nil {
+	if err := c.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	for i := range n {
-		v, err := c.readTimeout(10 * time.Second)
-		if err != nil || v.isErr() {
+		v, err := c.ReadTimeout(10 * time.Second)
+		if err != nil || v.IsErr() {
 			t.Fatalf("burst write %d: %v %v", i, v, err)
 		}
 		val := "b-" + strconv.Itoa(i)
@@ -425,7 +425,7 @@ func checkReplicaExpiry(t *testing.T, s *shard) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.close()
+	defer pc.Close()
 	var replicas []*conn
 	for i, addr := range s.addrs {
 		if i == p {
@@ -435,17 +435,17 @@ func checkReplicaExpiry(t *testing.T, s *shard) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer c.close()
-		if v, err := c.do("READONLY"); err != nil || v.str != "OK" {
+		defer c.Close()
+		if v, err := c.Do("READONLY"); err != nil || v.Str != "OK" {
 			t.Fatalf("READONLY on node%d: %v %v", i, v, err)
 		}
-		v, err := c.do("HELLO")
+		v, err := c.Do("HELLO")
 		if r := helloField(v, "role"); err != nil || r != "replica" {
 			t.Errorf("HELLO on node%d says role %q (%v), want replica", i, r, err)
 		}
 		replicas = append(replicas, c)
 	}
-	if v, err := pc.do("HELLO"); err != nil || helloField(v, "role") != "master" {
+	if v, err := pc.Do("HELLO"); err != nil || helloField(v, "role") != "master" {
 		t.Errorf("HELLO on the primary: %v %v", v, err)
 	}
 	// The replicas may be slow to apply: try again with a new key if the
@@ -455,13 +455,13 @@ func checkReplicaExpiry(t *testing.T, s *shard) {
 		waitEmpty(t, replicas)
 		key := "x{e}" + strconv.Itoa(attempt)
 		at := time.Now().Add(600 * time.Millisecond)
-		if v, err := pc.do("SET", key, "v", "PXAT", strconv.FormatInt(at.UnixMilli(), 10)); err != nil || v.str != "OK" {
+		if v, err := pc.Do("SET", key, "v", "PXAT", strconv.FormatInt(at.UnixMilli(), 10)); err != nil || v.Str != "OK" {
 			t.Fatalf("SET on the primary: %v %v", v, err)
 		}
 		held := 0
 		for _, c := range replicas {
 			for try := 0; try < 100 && time.Now().Before(at); try++ {
-				if v, err := c.do("GET", key); err == nil && v.str == "v" {
+				if v, err := c.Do("GET", key); err == nil && v.Str == "v" {
 					held++
 					break
 				}
@@ -473,7 +473,7 @@ func checkReplicaExpiry(t *testing.T, s *shard) {
 			time.Sleep(time.Second)
 			continue
 		}
-		s.nodes[p].stop()
+		s.nodes[p].Stop()
 		time.Sleep(time.Until(at) + 50*time.Millisecond)
 		for i, c := range replicas {
 			for _, check := range []struct {
@@ -487,15 +487,15 @@ func checkReplicaExpiry(t *testing.T, s *shard) {
 				// paused), and the replica did not remove it itself.
 				{[]string{"DBSIZE"}, "(integer) 1"},
 			} {
-				if v, err := c.do(check.args...); err != nil || v.String() != check.want {
+				if v, err := c.Do(check.args...); err != nil || v.String() != check.want {
 					t.Errorf("replica %d: %v = %v (%v), want %s", i, check.args, v, err, check.want)
 				}
 			}
-			if v, err := c.do("INFO", "stats"); err != nil || !strings.Contains(v.str, "\r\nexpired_keys:0\r\n") {
+			if v, err := c.Do("INFO", "stats"); err != nil || !strings.Contains(v.Str, "\r\nexpired_keys:0\r\n") {
 				t.Errorf("replica %d counts expired keys: %v", i, err)
 			}
 		}
-		s.nodes[p].signal(syscall.SIGCONT)
+		s.nodes[p].Signal(syscall.SIGCONT)
 		// The primary's DEL reaches the replicas.
 		waitEmpty(t, replicas)
 		return
@@ -507,22 +507,22 @@ func checkReplicaExpiry(t *testing.T, s *shard) {
 func waitEmpty(t *testing.T, replicas []*conn) {
 	t.Helper()
 	for i, c := range replicas {
-		v, _ := c.do("DBSIZE")
-		for try := 0; try < 300 && v.n != 0; try++ {
+		v, _ := c.Do("DBSIZE")
+		for try := 0; try < 300 && v.N != 0; try++ {
 			time.Sleep(10 * time.Millisecond)
-			v, _ = c.do("DBSIZE")
+			v, _ = c.Do("DBSIZE")
 		}
-		if v.n != 0 {
-			t.Errorf("replica %d: DBSIZE %d, want 0 once the primary deleted every key", i, v.n)
+		if v.N != 0 {
+			t.Errorf("replica %d: DBSIZE %d, want 0 once the primary deleted every key", i, v.N)
 		}
 	}
 }
 
 // helloField returns a field of HELLO's RESP2 reply (a flat array).
 func helloField(v value, name string) string {
-	for i := 0; i+1 < len(v.elems); i += 2 {
-		if v.elems[i].str == name {
-			return v.elems[i+1].str
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		if v.Elems[i].Str == name {
+			return v.Elems[i+1].Str
 		}
 	}
 	return ""
@@ -535,21 +535,21 @@ func shardOffsets(addr string) []string {
 	if err != nil {
 		return nil
 	}
-	defer c.close()
-	v, err := c.do("CLUSTER", "SHARDS")
+	defer c.Close()
+	v, err := c.Do("CLUSTER", "SHARDS")
 	if err != nil {
 		return nil
 	}
 	var out []string
-	for _, shard := range v.elems {
-		for i := 0; i+1 < len(shard.elems); i += 2 {
-			if shard.elems[i].str != "nodes" {
+	for _, shard := range v.Elems {
+		for i := 0; i+1 < len(shard.Elems); i += 2 {
+			if shard.Elems[i].Str != "nodes" {
 				continue
 			}
-			for _, n := range shard.elems[i+1].elems {
-				for j := 0; j+1 < len(n.elems); j += 2 {
-					if n.elems[j].str == "replication-offset" {
-						out = append(out, strconv.FormatInt(n.elems[j+1].n, 10))
+			for _, n := range shard.Elems[i+1].Elems {
+				for j := 0; j+1 < len(n.Elems); j += 2 {
+					if n.Elems[j].Str == "replication-offset" {
+						out = append(out, strconv.FormatInt(n.Elems[j+1].N, 10))
 					}
 				}
 			}
@@ -564,7 +564,7 @@ func infoAll(addr string) string {
 	if err != nil {
 		return ""
 	}
-	defer c.close()
-	v, _ := c.do("INFO", "replication")
-	return v.str
+	defer c.Close()
+	v, _ := c.Do("INFO", "replication")
+	return v.Str
 }

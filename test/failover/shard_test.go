@@ -102,12 +102,12 @@ func role(addr string) string {
 	if err != nil {
 		return ""
 	}
-	defer c.close()
-	v, err := c.doTimeout(time.Second, "ROLE")
-	if err != nil || v.kind != '*' || len(v.elems) == 0 {
+	defer c.Close()
+	v, err := c.DoTimeout(time.Second, "ROLE")
+	if err != nil || v.Kind != '*' || len(v.Elems) == 0 {
 		return ""
 	}
-	return v.elems[0].str
+	return v.Elems[0].Str
 }
 
 // primary returns the index of a node that says it is master, or -1.

@@ -4,12 +4,9 @@ package observability
 
 import (
 	"bufio"
-	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -20,30 +17,8 @@ import (
 	"github.com/mnemo-dev/mnemo/test/internal/harness"
 )
 
-// mnemoBin is bin/mnemo built once for the package by TestMain.
-var mnemoBin string
-
 func TestMain(m *testing.M) {
-	os.Exit(runMain(m))
-}
-
-func runMain(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "mnemo-observability-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	mnemoBin = filepath.Join(dir, "mnemo")
-	_, file, _, _ := runtime.Caller(0)
-	build := exec.Command("go", "build", "-o", mnemoBin, ".")
-	build.Dir = filepath.Join(filepath.Dir(file), "..", "..")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "observability: go build: %v: %s\n", err, out)
-		return 1
-	}
-	return m.Run()
+	os.Exit(harness.Main(m, "observability"))
 }
 
 // local is a running `mnemo local` with its metrics listener.
@@ -90,7 +65,7 @@ func startLocal(t *testing.T, extra ...string) *local {
 		l := &local{addr: "127.0.0.1:" + strconv.Itoa(port), out: &lockedBuffer{}}
 		args := append([]string{"local", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 			"--dir", t.TempDir(), "--metrics-addr", "127.0.0.1:" + strconv.Itoa(mport)}, extra...)
-		l.cmd = exec.Command(mnemoBin, args...)
+		l.cmd = exec.Command(harness.Mnemo, args...)
 		l.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 		stderr, err := l.cmd.StderrPipe()
 		if err != nil {
