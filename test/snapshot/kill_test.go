@@ -1,3 +1,5 @@
+//go:build linux
+
 package snapshot
 
 import (
@@ -19,13 +21,6 @@ import (
 // childEnv makes the test binary a snapshot builder (see TestMain): it
 // builds snapshots on the log at its value, trimming, until killed.
 const childEnv = "MNEMO_SNAPTEST_BUILDER_LOG"
-
-func TestMain(m *testing.M) {
-	if url := os.Getenv(childEnv); url != "" {
-		os.Exit(runBuilder(url))
-	}
-	os.Exit(m.Run())
-}
 
 func runBuilder(url string) int {
 	ctx := context.Background()
