@@ -55,9 +55,10 @@ func startMinio(t *testing.T) string {
 	t.Helper()
 	bin := minioBinary(t)
 	for range 10 {
-		port := 20000 + rand.IntN(20000)
+		// Ports below the kernel's ephemeral range (32768 and up).
+		port := 20000 + rand.IntN(12768)
 		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		console := net.JoinHostPort("127.0.0.1", strconv.Itoa(20000+rand.IntN(20000)))
+		console := net.JoinHostPort("127.0.0.1", strconv.Itoa(20000+rand.IntN(12768)))
 		cmd := exec.Command(bin, "server", t.TempDir(), "--address", addr, "--console-address", console, "--quiet")
 		cmd.Env = append(os.Environ(), "MINIO_ROOT_USER="+minioUser, "MINIO_ROOT_PASSWORD="+minioPassword,
 			"MINIO_BROWSER=off", "MINIO_UPDATE=off")
