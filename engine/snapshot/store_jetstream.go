@@ -77,12 +77,49 @@ func (b *jsBlobs) Put(ctx context.Context, key string, r io.Reader) error {
 	return err
 }
 
+// Reading an object must finish before a deadline: nats.go makes the
+// context's deadline the deadline of every read, and gives a context
+// without one its default timeout (5 s), which a large snapshot's load
+// outlasts (seen: a 48 MB snapshot loading under CPU pressure failed with
+// "read pipe: i/o timeout"). Get sets a deadline from the object's size,
+// as if it were read at no less than minReadRate, plus readSlack.
+const (
+	minReadRate = 1 << 20 // bytes per second
+	readSlack   = time.Minute
+)
+
 func (b *jsBlobs) Get(ctx context.Context, key string) (io.ReadCloser, error) {
-	rc, err := b.obs.Get(ctx, key)
+	info, err := b.obs.GetInfo(ctx, key)
 	if errors.Is(err, jetstream.ErrObjectNotFound) {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
 	}
-	return rc, err
+	if err != nil {
+		return nil, err
+	}
+	limit := readSlack + time.Duration(info.Size/minReadRate)*time.Second
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	rc, err := b.obs.Get(rctx, key)
+	if errors.Is(err, jetstream.ErrObjectNotFound) {
+		cancel()
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, key)
+	}
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	return &cancelOnClose{ReadCloser: rc, cancel: cancel}, nil
+}
+
+// cancelOnClose ends a read's context when the reader is closed.
+type cancelOnClose struct {
+	io.ReadCloser
+	cancel context.CancelFunc
+}
+
+func (c *cancelOnClose) Close() error {
+	err := c.ReadCloser.Close()
+	c.cancel()
+	return err
 }
 
 func (b *jsBlobs) List(ctx context.Context, prefix string) ([]string, error) {
