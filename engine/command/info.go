@@ -465,7 +465,6 @@ func timeCmd(c *Ctx) {
 	c.W.BulkString(strconv.Itoa(now.Nanosecond() / 1000))
 }
 
-// lastsaveCmd is LASTSAVE. Mnemo never saves an RDB file (its durability
-// is the transactional log), so the last save is, as in a Redis that never
-// saved, the time the server started.
+// lastsaveCmd is LASTSAVE: when the last snapshot this node built (BGSAVE,
+// SAVE) completed, or, as in a Redis that never saved, when it started.
 func lastsaveCmd(c *Ctx) { c.W.Int(c.E.lastSave().Unix()) }
