@@ -49,6 +49,7 @@ var snapshotFlags = append([]roleFlag{
 	{"retain-days", "D", "keep snapshots younger than D days, 0 to 35 (0: no age limit)", "1"},
 	{"trim", "yes|no", "apply retention and trim the log below the oldest snapshot kept (default yes, no with --to-seq/--to-time)", ""},
 	{"log-replicas", "R", "replicas of the snapshot object store when this creates it", "3"},
+	{"leftover-age", "DURATION", "remove unfinished uploads and snapshot files without a manifest (left by builds killed midway) once untouched this long; 0 leaves them", "1h"},
 	{"out", "FILE", "write the snapshot to FILE instead of the store (no retention, no trimming)", ""},
 	{"format", "mnemo|rdb", "the format of --out: Mnemo's snapshot, or a Redis RDB file redis-server 7.0 loads", "mnemo"},
 	{"list", "yes|no", "print the shard's complete snapshots (JSON, one a line) and exit", "no"},
@@ -142,6 +143,12 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usage("--trim takes yes or no")
 	}
+	if bc.LeftoverAge, err = time.ParseDuration(vals["leftover-age"]); err != nil || bc.LeftoverAge < 0 {
+		return usage("--leftover-age must be a duration (1h, 30m, 0)")
+	}
+	if bc.LeftoverAge == 0 {
+		bc.LeftoverAge = -1
+	}
 	if f := vals["format"]; f != "mnemo" && f != "rdb" {
 		return usage("--format takes mnemo or rdb")
 	}
@@ -185,6 +192,9 @@ func runSnapshot(args []string, stdout, stderr io.Writer) int {
 		res.Info.Name, shard, res.Info.Meta.Seq, res.Info.Keys, res.Info.Size, res.Base, res.Replayed, res.Took.Round(time.Millisecond))
 	if res.TrimmedBelow > 0 {
 		fmt.Fprintf(stdout, "log trimmed below %d; deleted snapshots: %s\n", res.TrimmedBelow, strings.Join(res.Deleted, " "))
+	}
+	for _, l := range res.Leftovers {
+		fmt.Fprintf(stdout, "removed leftover %s\n", l)
 	}
 	return 0
 }

@@ -5,13 +5,28 @@
 #  2. "no pause on the primary": redis-benchmark's p99 on the node alone,
 #     and while `mnemo snapshot` builds a snapshot in another process;
 #     next to redis-server's BGSAVE fork latency and p99 on the same keys.
+#     The builder runs in each of BUILDER_MODES, interleaved with runs of
+#     the benchmark alone, PAIRS times:
+#       plain        as any process (it competes with the node for the cores)
+#       idle         nice 19 and SCHED_IDLE (chrt -i 0): it gets only CPU
+#                    nothing else wants, as a snapshot Job given a small CPU
+#                    request on a node shared with data pods would
+#       gomaxprocs1  GOMAXPROCS=1: at most one core of Go code at a time
+#       idle-export  idle, and the snapshot goes to a file (--out) instead
+#                    of the log server's object store: what is left when
+#                    the store is elsewhere (S3) and the builder gets only
+#                    spare CPU is the builder's reads of the log's tail
+# RESTARTS=no skips the restart-time figures (1).
 # A benchmark, not a test: it prints figures and asserts nothing. Every
-# process it starts it stops by PID. Ports are random in 20000-39999.
+# process it starts it stops by PID. Ports are random in 20000-32767.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KEYS=${KEYS:-1000000}
 ROUNDS=${ROUNDS:-5}
 BENCH_N=${BENCH_N:-300000}
+BUILDER_MODES=${BUILDER_MODES:-plain idle gomaxprocs1}
+PAIRS=${PAIRS:-2}
+RESTARTS=${RESTARTS:-yes}
 make --no-print-directory build >&2
 W=$(mktemp -d /tmp/mnemo-snapbench.XXXXXX)
 pids=()
@@ -25,7 +40,7 @@ trap cleanup EXIT
 port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12768))
 		ss -ltn "( sport = :$p )" | grep -q ":$p" || { echo "$p"; return; }
 	done
 }
@@ -64,6 +79,7 @@ start_node() {
 # restarts: stop the node and start it REPS times (the machine is shared:
 # read the smallest figure).
 restarts() {
+	[ "$RESTARTS" = yes ] || return 0
 	for _ in $(seq "${REPS:-3}"); do stop_node; start_node; done
 }
 stop_node() { kill "$NODE"; wait "$NODE" 2>/dev/null || true; }
@@ -90,10 +106,27 @@ during() {
 	cat "$W/bench.out"
 	echo "($n runs of $1 overlapped the benchmark)"
 }
+# builder MODE: the command prefix that runs the builder in MODE.
+builder() {
+	case $1 in
+	plain) echo "" ;;
+	idle | idle-export) echo "nice -n 19 chrt -i 0" ;;
+	gomaxprocs1) echo "env GOMAXPROCS=1" ;;
+	*) echo "bench: unknown builder mode $1" >&2; exit 2 ;;
+	esac
+}
+SNAP_PREFIX=
+SNAP_ARGS=
 snap() {
 	local t0 t1
 	t0=$(ms)
-	bin/mnemo snapshot --log "$LOG" --shard 0 --log-replicas 1 "$@" >"$W/snap.out" 2>"$W/snap.err"
+	# shellcheck disable=SC2086 # the prefix is words
+	# shellcheck disable=SC2086
+	if ! $SNAP_PREFIX bin/mnemo snapshot --log "$LOG" --shard 0 --log-replicas 1 $SNAP_ARGS "$@" >"$W/snap.out" 2>"$W/snap.err"; then
+		echo "bench: mnemo snapshot failed:" >&2
+		cat "$W/snap.err" >&2
+		return 1
+	fi
 	t1=$(ms)
 	echo "snapshot built in $(( t1 - t0 )) ms: $(cat "$W/snap.out" | head -1)"
 }
@@ -113,10 +146,18 @@ snap
 echo "-- from the snapshot, empty tail"; restarts
 t0=$(ms); load "$NP" "$((ROUNDS + 1))" >/dev/null; echo "load of $KEYS writes: $(( $(ms) - t0 )) ms"
 echo "-- from the snapshot + a tail of $KEYS writes"; restarts
-echo "-- foreground benchmark alone"
-bench "$NP"
-echo "-- foreground benchmark while mnemo snapshot builds from the newest snapshot + tail"
-during "$NP" snap
+for pair in $(seq "$PAIRS"); do
+	echo "-- [$pair] foreground benchmark alone"
+	bench "$NP"
+	for mode in $BUILDER_MODES; do
+		SNAP_PREFIX=$(builder "$mode")
+		SNAP_ARGS=
+		[ "$mode" != idle-export ] || SNAP_ARGS="--out $W/export.snap"
+		echo "-- [$pair] foreground benchmark while mnemo snapshot ($mode: ${SNAP_PREFIX:-no prefix}) builds from the newest snapshot + tail"
+		during "$NP" snap
+	done
+	SNAP_PREFIX= SNAP_ARGS=
+done
 echo "-- snapshot size"
 bin/mnemo snapshot --log "$LOG" --shard 0 --log-replicas 1 --list yes | tail -1
 stop_node

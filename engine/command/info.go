@@ -279,18 +279,35 @@ func infoMemory(e *Engine, b *infoBuilder) {
 }
 
 func infoPersistence(e *Engine, b *infoBuilder) {
-	// Mnemo's durability is its transactional log; no RDB or AOF file is
-	// ever written, so the save and rewrite figures stay at their
-	// never-happened values, as on a Redis with persistence off.
+	// Mnemo's durability is its transactional log and no node ever forks:
+	// snapshots are built off the data path (save.go), so the copy-on-write
+	// and AOF figures stay at their never-happened values, and the RDB
+	// ones describe the snapshots this node built (BGSAVE, SAVE: mnemo
+	// local). A node whose snapshots a Job builds reports none, as a Redis
+	// with persistence off does.
+	p := e.persistence()
+	status := "ok"
+	if p.bgFailed {
+		status = "err"
+	}
 	b.add("loading", 0)
 	b.add("async_loading", 0)
-	b.add("rdb_changes_since_last_save", e.dirty)
-	b.add("rdb_bgsave_in_progress", 0)
-	b.add("rdb_last_save_time", e.started.Unix())
-	b.add("rdb_last_bgsave_status", "ok")
-	b.add("rdb_last_bgsave_time_sec", -1)
-	b.add("rdb_current_bgsave_time_sec", -1)
-	b.add("rdb_saves", 0)
+	b.add("current_cow_peak", 0)
+	b.add("current_cow_size", 0)
+	b.add("current_cow_size_age", 0)
+	b.add("current_fork_perc", "0.00")
+	b.add("current_save_keys_processed", 0)
+	b.add("current_save_keys_total", 0)
+	b.add("rdb_changes_since_last_save", p.changes)
+	b.add("rdb_bgsave_in_progress", boolInt(p.bgInProgress))
+	b.add("rdb_last_save_time", p.lastSave.Unix())
+	b.add("rdb_last_bgsave_status", status)
+	b.add("rdb_last_bgsave_time_sec", p.bgLastSec)
+	b.add("rdb_current_bgsave_time_sec", p.bgCurrentSec)
+	b.add("rdb_saves", p.saves)
+	b.add("rdb_last_cow_size", 0)
+	b.add("rdb_last_load_keys_expired", 0)
+	b.add("rdb_last_load_keys_loaded", 0)
 	b.add("aof_enabled", 0)
 	b.add("aof_rewrite_in_progress", 0)
 	b.add("aof_rewrite_scheduled", 0)
@@ -298,7 +315,11 @@ func infoPersistence(e *Engine, b *infoBuilder) {
 	b.add("aof_current_rewrite_time_sec", -1)
 	b.add("aof_last_bgrewrite_status", "ok")
 	b.add("aof_rewrites", 0)
+	b.add("aof_rewrites_consecutive_failures", 0)
 	b.add("aof_last_write_status", "ok")
+	b.add("aof_last_cow_size", 0)
+	b.add("module_fork_in_progress", 0)
+	b.add("module_fork_last_cow_size", 0)
 }
 
 // infoLog describes the transactional log: how far it has committed, what
@@ -444,7 +465,6 @@ func timeCmd(c *Ctx) {
 	c.W.BulkString(strconv.Itoa(now.Nanosecond() / 1000))
 }
 
-// lastsaveCmd is LASTSAVE. Mnemo never saves an RDB file (its durability
-// is the transactional log), so the last save is, as in a Redis that never
-// saved, the time the server started.
+// lastsaveCmd is LASTSAVE: when the last snapshot this node built (BGSAVE,
+// SAVE) completed, or, as in a Redis that never saved, when it started.
 func lastsaveCmd(c *Ctx) { c.W.Int(c.E.lastSave().Unix()) }

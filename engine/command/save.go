@@ -36,6 +36,50 @@ type snapState struct {
 	scheduled bool      // guarded by mu: BGSAVE SCHEDULE while running
 	last      time.Time // guarded by mu: last successful snapshot
 	lastErr   error     // guarded by mu
+
+	// What INFO persistence reports, as Redis counts it; guarded by mu.
+	// background is set while a BGSAVE (not a SAVE) runs, since
+	// bgStarted. bgLast is how long the last BGSAVE took, once bgDone;
+	// bgFailed whether it failed. saves counts the saves started.
+	// dirtyStart is the engine's change count when the running save
+	// started, dirtySaved when the last successful one did: changes since
+	// the last save are those after it.
+	background bool
+	bgStarted  time.Time
+	bgLast     time.Duration
+	bgDone     bool
+	bgFailed   bool
+	saves      int64
+	dirtyStart int64
+	dirtySaved int64
+}
+
+// saveStarted records a save starting with the engine's change count at
+// dirty; with mu held.
+func (s *snapState) saveStarted(background bool, dirty int64) {
+	s.saves++
+	s.background = background
+	s.dirtyStart = dirty
+	if background {
+		s.bgStarted = time.Now()
+	}
+}
+
+// saveDone records the end of the running save; with mu held.
+func (s *snapState) saveDone(at time.Time, err error) {
+	s.lastErr = err
+	if err == nil {
+		s.last = at
+		s.dirtySaved = s.dirtyStart
+	}
+	if s.background {
+		s.bgLast, s.bgDone = time.Since(s.bgStarted), true
+		s.bgFailed = err != nil
+		s.background = false
+	} else if err == nil {
+		// Redis's SAVE resets the status a failed BGSAVE left.
+		s.bgFailed = false
+	}
 }
 
 // SetSaver lets the node build snapshots on request (BGSAVE, SAVE) until
@@ -64,15 +108,17 @@ func (e *Engine) BackgroundSave() bool {
 func (e *Engine) runSave() {
 	s := &e.snap
 	for {
+		// The engine lock before the snapshot lock, as in the handlers.
+		e.mu.Lock()
+		dirty := e.dirty
+		e.mu.Unlock()
 		s.mu.Lock()
 		save, ctx := s.saver, s.ctx
+		s.saveStarted(true, dirty)
 		s.mu.Unlock()
 		at, err := save(ctx)
 		s.mu.Lock()
-		s.lastErr = err
-		if err == nil {
-			s.last = at
-		}
+		s.saveDone(at, err)
 		again := s.scheduled && ctx.Err() == nil
 		s.scheduled = false
 		if !again {
@@ -93,6 +139,39 @@ func (e *Engine) lastSave() time.Time {
 		return e.started
 	}
 	return e.snap.last
+}
+
+// persistenceInfo is what INFO persistence reports of snapshots.
+type persistenceInfo struct {
+	changes      int64
+	bgInProgress bool
+	lastSave     time.Time
+	bgFailed     bool
+	bgLastSec    int64
+	bgCurrentSec int64
+	saves        int64
+}
+
+// persistence returns the figures of INFO persistence; with the engine
+// lock held (the change count is guarded by it). A node that started from
+// a snapshot counts the log entries it replayed after it as changes: they
+// are what the newest snapshot does not hold.
+func (e *Engine) persistence() persistenceInfo {
+	s := &e.snap
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := persistenceInfo{changes: e.dirty - s.dirtySaved, bgInProgress: s.background, lastSave: s.last,
+		bgFailed: s.bgFailed, bgLastSec: -1, bgCurrentSec: -1, saves: s.saves}
+	if p.lastSave.IsZero() {
+		p.lastSave = e.started
+	}
+	if s.bgDone {
+		p.bgLastSec = int64(s.bgLast / time.Second)
+	}
+	if s.background {
+		p.bgCurrentSec = int64(time.Since(s.bgStarted) / time.Second)
+	}
+	return p
 }
 
 func init() {
@@ -138,6 +217,7 @@ func saveCmd(c *Ctx) {
 	saver, ctx, running := s.saver, s.ctx, s.running
 	if saver != nil && !running {
 		s.running = true
+		s.saveStarted(false, c.E.dirty)
 	}
 	s.mu.Unlock()
 	switch {
@@ -151,14 +231,19 @@ func saveCmd(c *Ctx) {
 	at, err := saver(ctx)
 	s.mu.Lock()
 	s.running = false
-	s.lastErr = err
-	if err == nil {
-		s.last = at
-	}
+	s.saveDone(at, err)
 	s.mu.Unlock()
 	if err != nil {
 		c.Error(errSaveFailed + err.Error())
 		return
 	}
 	c.W.OK()
+}
+
+// boolInt is INFO's 0 or 1.
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

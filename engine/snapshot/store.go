@@ -26,6 +26,14 @@ type Blobs interface {
 	// List returns the keys under prefix.
 	List(ctx context.Context, prefix string) ([]string, error)
 	Delete(ctx context.Context, key string) error
+	// ModTime returns when the blob at key was stored.
+	ModTime(ctx context.Context, key string) (time.Time, error)
+	// Unfinished lists the uploads under prefix that began and never
+	// completed (leftovers.go). Uploads the store cannot attribute to a
+	// key (Upload.Key "") are listed for every prefix.
+	Unfinished(ctx context.Context, prefix string) ([]Upload, error)
+	// Abort removes what an unfinished upload stored.
+	Abort(ctx context.Context, u Upload) error
 }
 
 // ErrNotFound is returned for a snapshot the store does not hold.
@@ -47,6 +55,8 @@ type Info struct {
 //
 //	<prefix>shard-<n>/<name>.snap   the snapshot file
 //	<prefix>shard-<n>/<name>.json   its manifest (Info), written last
+//	<prefix>shard-<n>/<name>.upload an empty marker, there while the file
+//	                                uploads (leftovers.go)
 //
 // A snapshot is complete, and listed, only once its manifest exists; the
 // manifest is written after the file's every byte is stored and counted,
@@ -87,6 +97,12 @@ func (s *Store) Save(ctx context.Context, shard int, name string, m Meta, write 
 	if !ValidName(name) {
 		return Info{}, fmt.Errorf("bad snapshot name %q: use letters, digits, '-', '_' and '.'", name)
 	}
+	// The marker names the upload for whoever must clean up after a
+	// builder killed midway: some stores list unfinished uploads only by
+	// their exact key (MinIO).
+	if err := s.b.Put(ctx, s.dir(shard)+name+markerSuffix, strings.NewReader("")); err != nil {
+		return Info{}, fmt.Errorf("cannot store snapshot %s: %w", name, err)
+	}
 	pr, pw := io.Pipe()
 	cw := &countingWriter{w: pw, h: sha256.New()}
 	var sum Summary
@@ -100,9 +116,12 @@ func (s *Store) Save(ctx context.Context, shard int, name string, m Meta, write 
 	err := s.b.Put(ctx, s.dir(shard)+name+".snap", pr)
 	pr.CloseWithError(errors.New("store stopped reading"))
 	if e := <-werr; e != nil {
+		// Both stores remove what a failed upload stored.
+		s.b.Delete(ctx, s.dir(shard)+name+markerSuffix)
 		return Info{}, fmt.Errorf("cannot write snapshot %s: %w", name, e)
 	}
 	if err != nil {
+		s.b.Delete(ctx, s.dir(shard)+name+markerSuffix)
 		return Info{}, fmt.Errorf("cannot store snapshot %s: %w", name, err)
 	}
 	info := Info{Name: name, Meta: m, Keys: sum.Keys, Size: cw.n, SHA256: hex.EncodeToString(cw.h.Sum(nil)), Completed: time.Now().UTC()}
@@ -110,6 +129,8 @@ func (s *Store) Save(ctx context.Context, shard int, name string, m Meta, write 
 	if err := s.b.Put(ctx, s.dir(shard)+name+".json", strings.NewReader(string(js))); err != nil {
 		return Info{}, fmt.Errorf("cannot store the manifest of snapshot %s: %w", name, err)
 	}
+	// The snapshot is complete: a marker left here is cleaned up later.
+	s.b.Delete(ctx, s.dir(shard)+name+markerSuffix)
 	return info, nil
 }
 

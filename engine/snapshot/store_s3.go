@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -89,4 +90,59 @@ func (b *s3Blobs) List(ctx context.Context, prefix string) ([]string, error) {
 func (b *s3Blobs) Delete(ctx context.Context, key string) error {
 	// S3 deletes of missing keys succeed, as the Store wants.
 	return b.c.RemoveObject(ctx, b.bucket, key, minio.RemoveObjectOptions{})
+}
+
+func (b *s3Blobs) ModTime(ctx context.Context, key string) (time.Time, error) {
+	st, err := b.c.StatObject(ctx, b.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		if minio.ToErrorResponse(err).Code == minio.NoSuchKey {
+			return time.Time{}, fmt.Errorf("%w: %s", ErrNotFound, key)
+		}
+		return time.Time{}, err
+	}
+	return st.LastModified, nil
+}
+
+// Unfinished lists the multipart uploads under prefix never completed or
+// aborted. An upload's last write is its newest part's, or its start
+// when it has none: a large snapshot's upload may run for long, but it
+// stores a part at least every s3PartSize bytes.
+func (b *s3Blobs) Unfinished(ctx context.Context, prefix string) ([]Upload, error) {
+	core := minio.Core{Client: b.c}
+	var out []Upload
+	for u := range b.c.ListIncompleteUploads(ctx, b.bucket, prefix, true) {
+		if u.Err != nil {
+			return nil, u.Err
+		}
+		up := Upload{Key: u.Key, ID: u.UploadID, Last: u.Initiated}
+		for marker := 0; ; {
+			parts, err := core.ListObjectParts(ctx, b.bucket, u.Key, u.UploadID, marker, 1000)
+			if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+				break // completed or aborted since listed
+			}
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range parts.ObjectParts {
+				up.Size += p.Size
+				if p.LastModified.After(up.Last) {
+					up.Last = p.LastModified
+				}
+			}
+			if !parts.IsTruncated {
+				break
+			}
+			marker = parts.NextPartNumberMarker
+		}
+		out = append(out, up)
+	}
+	return out, nil
+}
+
+func (b *s3Blobs) Abort(ctx context.Context, u Upload) error {
+	err := minio.Core{Client: b.c}.AbortMultipartUpload(ctx, b.bucket, u.Key, u.ID)
+	if minio.ToErrorResponse(err).Code == "NoSuchUpload" {
+		return nil
+	}
+	return err
 }

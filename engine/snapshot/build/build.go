@@ -40,6 +40,10 @@ type Config struct {
 	// not keep are deleted and the log is trimmed below the oldest kept.
 	Retention snapshot.Retention
 	Trim      bool
+	// LeftoverAge is how old what killed builds left in the store must
+	// be before this build removes it (snapshot/leftovers.go); 0 for
+	// snapshot.LeftoverAge, negative to leave it.
+	LeftoverAge time.Duration
 	// Output, if set, receives the snapshot instead of the store (an
 	// export): no manifest, no retention, no trimming. Format "rdb"
 	// makes it a Redis RDB file.
@@ -64,7 +68,9 @@ type Result struct {
 	TrimmedBelow uint64
 	// Deleted names the snapshots retention removed.
 	Deleted []string
-	Took    time.Duration
+	// Leftovers lists what killed builds had left, removed.
+	Leftovers []snapshot.Leftover
+	Took      time.Duration
 }
 
 // Build builds a snapshot as cfg says.
@@ -167,6 +173,7 @@ func Build(ctx context.Context, cfg Config) (Result, error) {
 	}
 	res.Info = info
 	log.Info("Wrote snapshot", "name", name, "seq", meta.Seq, "keys", info.Keys, "bytes", info.Size, "replayed", res.Replayed)
+	cleanLeftovers(ctx, cfg, now(), &res, log)
 	if cfg.Trim {
 		if err := trim(ctx, cfg, now(), &res, log); err != nil {
 			return res, err
@@ -195,4 +202,25 @@ func trim(ctx context.Context, cfg Config, now time.Time, res *Result, log *slog
 	res.TrimmedBelow = below
 	log.Info("Trimmed the log", "below", below, "snapshots", len(kept))
 	return nil
+}
+
+// cleanLeftovers removes what builds killed while uploading left in the
+// store. The snapshot just built is complete whatever happens here, so a
+// failure is logged, not returned: the next build tries again.
+func cleanLeftovers(ctx context.Context, cfg Config, now time.Time, res *Result, log *slog.Logger) {
+	age := cfg.LeftoverAge
+	if age == 0 {
+		age = snapshot.LeftoverAge
+	}
+	if age < 0 {
+		return
+	}
+	removed, err := cfg.Store.CleanLeftovers(ctx, cfg.Shard, now.Add(-age))
+	res.Leftovers = removed
+	for _, l := range removed {
+		log.Info("Removed what a killed build left", "leftover", l.String())
+	}
+	if err != nil {
+		log.Warn("Cannot remove what killed builds left; the next build tries again", "error", err)
+	}
 }
