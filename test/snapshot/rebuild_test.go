@@ -47,7 +47,7 @@ func TestReplicaRebuildsAcrossTrimmedLog(t *testing.T) {
 
 	writeAllTypes(t, primary, "a", 2000)
 	applied := waitCaughtUp(t, primary, rc)
-	replica.pause()
+	replica.Stop()
 	// A paused process still receives what the log sends for the pull
 	// it had outstanding (the kernel buffers it): let that pull expire
 	// (2s, txlog.Follow), so everything written from now on is what the
@@ -74,7 +74,7 @@ func TestReplicaRebuildsAcrossTrimmedLog(t *testing.T) {
 	}
 	t.Logf("replica applied %d; the log now begins at %d", applied, first)
 
-	replica.signal(syscall.SIGCONT)
+	replica.Signal(syscall.SIGCONT)
 	waitCaughtUp(t, primary, rc)
 	want := state(t, primary)
 	sameState(t, want, state(t, rc))

@@ -35,6 +35,11 @@ func Main(m *testing.M, name string, tags ...string) int {
 	}
 	defer os.RemoveAll(dir)
 	os.Setenv("TMPDIR", dir)
+	// MNEMO_TEST_BIN runs the tests on another build of mnemo (to see a
+	// test fail on a binary without a fix, say).
+	if Mnemo = os.Getenv("MNEMO_TEST_BIN"); Mnemo != "" {
+		return m.Run()
+	}
 	Mnemo = filepath.Join(dir, "mnemo")
 	args := []string{"build", "-o", Mnemo}
 	if len(tags) > 0 {
