@@ -200,3 +200,12 @@ func (c *Cluster) ClusterShardsFlag() int32 {
 	}
 	return c.Spec.NumShards
 }
+
+// GetResharding returns the resharding in progress, nil when there is
+// none; p may be nil.
+func (p *PendingUpdates) GetResharding() *ReshardingStatus {
+	if p == nil {
+		return nil
+	}
+	return p.Resharding
+}

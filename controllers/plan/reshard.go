@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
@@ -8,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
-	"github.com/mnemo-dev/mnemo/engine/cluster"
 )
 
 // Resharding decisions. The live slot map (in the log's KV, as CLUSTER
@@ -132,29 +132,95 @@ func (m Move) String() string {
 }
 
 // ReshardMoves plans the moves that spread the slots of the live map
-// evenly over shards 0…n-1, moving as few as possible, with the engine's
-// planner (engine/cluster.Plan): shards at or beyond n give everything
-// away. The moves come ordered by source then target shard.
+// evenly over shards 0…n-1, moving as few as possible, as the engine's
+// planner (engine/cluster.Plan) does: a shard keeps min(its slots, its
+// share), so every slot moves at most once and only shards above their
+// share give; shards at or beyond n give everything; a donor gives the
+// end of its ranges; receivers take their deficits in index order.
+// Shares differ by at most one slot. Unlike the engine's planner, which
+// hands the larger shares to the shards holding the most, this one hands
+// them to shards holding at least the larger share first (then the most),
+// ties to the lowest index: the plan is recomputed from the live map
+// after every move, and this rule makes the rest of a plan the plan of
+// what is left, so a donor that reached its share is never asked for one
+// more slot. The moves come ordered by source then target shard.
 func ReshardMoves(live LiveSlots, n int32) []Move {
-	owners := map[int][]cluster.SlotRange{}
+	if n < 1 {
+		return nil
+	}
+	count := map[int32]int32{}
+	var assigned int32
 	for _, s := range live.Shards {
-		for _, r := range s.Slots {
-			owners[int(s.Index)] = append(owners[int(s.Index)], cluster.SlotRange{Start: int(r.Start), End: int(r.End)})
+		c := countSlots(s.Slots)
+		count[s.Index] += c
+		assigned += c
+	}
+	lo := assigned / n
+	hi := lo
+	if assigned%n != 0 {
+		hi++
+	}
+	rank := make([]int32, n)
+	for i := range rank {
+		rank[i] = int32(i)
+	}
+	slices.SortStableFunc(rank, func(a, b int32) int {
+		return cmp.Or(cmp.Compare(min(count[b], hi), min(count[a], hi)), cmp.Compare(a, b))
+	})
+	share := map[int32]int32{}
+	for i, idx := range rank {
+		share[idx] = lo
+		if int32(i) < assigned%n {
+			share[idx]++
 		}
 	}
-	target := make([]int, n)
-	for i := range target {
-		target[i] = i
-	}
-	var out []Move
-	for _, m := range cluster.Plan(owners, target) {
-		mv := Move{From: int32(m.From), To: int32(m.To)}
-		for _, r := range m.Slots {
-			mv.Slots = append(mv.Slots, mnemov1.SlotRange{Start: int32(r.Start), End: int32(r.End)})
+	// Slots given away, in slot order per donor, donors in index order.
+	type gift struct{ slot, from int32 }
+	var gifts []gift
+	donors := make([]LiveShard, len(live.Shards))
+	copy(donors, live.Shards)
+	slices.SortStableFunc(donors, func(a, b LiveShard) int { return cmp.Compare(a.Index, b.Index) })
+	for _, d := range donors {
+		excess := countSlots(d.Slots) - share[d.Index]
+		if excess <= 0 {
+			continue
 		}
-		out = append(out, mv)
+		rs := slices.Clone(d.Slots)
+		slices.SortFunc(rs, func(a, b mnemov1.SlotRange) int { return cmp.Compare(a.Start, b.Start) })
+		var given []int32
+		for i := len(rs) - 1; i >= 0 && excess > 0; i-- {
+			for x := rs[i].End; x >= rs[i].Start && excess > 0; x-- {
+				given = append(given, x)
+				excess--
+			}
+		}
+		slices.Reverse(given)
+		for _, x := range given {
+			gifts = append(gifts, gift{x, d.Index})
+		}
 	}
-	return out
+	var moves []Move
+	gi := 0
+	for to := range n {
+		for deficit := share[to] - count[to]; deficit > 0 && gi < len(gifts); deficit-- {
+			g := gifts[gi]
+			gi++
+			if last := len(moves) - 1; last >= 0 && moves[last].From == g.from && moves[last].To == to {
+				rs := moves[last].Slots
+				if rs[len(rs)-1].End == g.slot-1 {
+					rs[len(rs)-1].End = g.slot
+				} else {
+					moves[last].Slots = append(rs, mnemov1.SlotRange{Start: g.slot, End: g.slot})
+				}
+				continue
+			}
+			moves = append(moves, Move{From: g.from, To: to, Slots: []mnemov1.SlotRange{{Start: g.slot, End: g.slot}}})
+		}
+	}
+	slices.SortStableFunc(moves, func(a, b Move) int {
+		return cmp.Or(cmp.Compare(a.From, b.From), cmp.Compare(a.To, b.To))
+	})
+	return moves
 }
 
 // ReshardAction is what the resharding does next.

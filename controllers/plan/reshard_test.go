@@ -72,12 +72,14 @@ func TestReshardMoves(t *testing.T) {
 	}
 }
 
-// TestReshardMovesBalance checks the plan ends balanced and moves each
-// slot at most once, for a few changes of shard count.
-func TestReshardMovesBalance(t *testing.T) {
-	for _, tc := range [][2]int{{1, 2}, {2, 3}, {3, 2}, {3, 5}, {5, 2}, {4, 7}, {7, 1}} {
+// TestReshardMovesStable carries out plans one move at a time, planning
+// again from the resulting map after each, as the operator does: what is
+// left of a plan must be the plan of what is left (no slot moves twice,
+// no more slots move than first planned), and the end is balanced.
+func TestReshardMovesStable(t *testing.T) {
+	for _, tc := range [][2]int{{1, 2}, {2, 3}, {3, 2}, {3, 5}, {5, 2}, {4, 7}, {7, 1}, {2, 1}, {3, 4}} {
 		from, to := tc[0], tc[1]
-		live := balanced(from)
+		live := balanced(from).with()
 		own := make([]int32, NumSlots)
 		for _, s := range live.Shards {
 			for _, r := range s.Slots {
@@ -86,8 +88,25 @@ func TestReshardMovesBalance(t *testing.T) {
 				}
 			}
 		}
+		for i := from; i < to; i++ {
+			live = live.with(int32(i))
+		}
+		planned := ReshardMoves(live, int32(to))
+		var total int32
+		for _, m := range planned {
+			total += m.Len()
+		}
 		moved := map[int32]bool{}
-		for _, m := range ReshardMoves(live, int32(to)) {
+		var count int32
+		for step := 0; ; step++ {
+			moves := ReshardMoves(live, int32(to))
+			if len(moves) == 0 {
+				break
+			}
+			if got, want := movesText(moves), movesText(planned[step:]); got != want {
+				t.Fatalf("%d→%d after %d moves: plan %s, want the rest %s", from, to, step, got, want)
+			}
+			m := moves[0]
 			for _, r := range m.Slots {
 				for x := r.Start; x <= r.End; x++ {
 					if moved[x] || own[x] != m.From {
@@ -95,19 +114,44 @@ func TestReshardMovesBalance(t *testing.T) {
 					}
 					moved[x] = true
 					own[x] = m.To
+					count++
 				}
 			}
+			live = liveOf(own, live)
 		}
-		count := map[int32]int{}
+		if count != total {
+			t.Errorf("%d→%d: %d slots moved, %d planned", from, to, count, total)
+		}
+		per := map[int32]int{}
 		for _, o := range own {
-			count[o]++
+			per[o]++
 		}
-		for s, n := range count {
+		for s, n := range per {
 			if s >= int32(to) || n < NumSlots/to || n > NumSlots/to+1 {
 				t.Errorf("%d→%d: shard %d ends with %d slots", from, to, s, n)
 			}
 		}
 	}
+}
+
+// liveOf rebuilds a live map's slots from an owner per slot.
+func liveOf(own []int32, prev LiveSlots) LiveSlots {
+	out := LiveSlots{}
+	for _, s := range prev.Shards {
+		s.Slots = nil
+		for x, o := range own {
+			if o != s.Index {
+				continue
+			}
+			if n := len(s.Slots); n > 0 && s.Slots[n-1].End == int32(x)-1 {
+				s.Slots[n-1].End = int32(x)
+			} else {
+				s.Slots = append(s.Slots, mnemov1.SlotRange{Start: int32(x), End: int32(x)})
+			}
+		}
+		out.Shards = append(out.Shards, s)
+	}
+	return out
 }
 
 func TestPlanReshard(t *testing.T) {
