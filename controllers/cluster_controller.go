@@ -50,6 +50,10 @@ type ClusterReconciler struct {
 	// Slots reads the live slot map and moves slots; the go-redis one
 	// (NewNodeSlotPlane) when nil.
 	Slots SlotPlane
+	// APIReader reads the API server without the cache: a resharding's
+	// progress must be read as last written, not as the cache last saw
+	// it; the client when nil.
+	APIReader client.Reader
 
 	nodes nodes
 }

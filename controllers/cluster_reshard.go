@@ -79,7 +79,10 @@ func (r *ClusterReconciler) reconcileShards(ctx context.Context, c *mnemov1.Clus
 		return ctrl.Result{}, err
 	}
 
-	prev := c.Status.PendingUpdates.GetResharding()
+	prev, err := r.reshardingSoFar(ctx, c)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	if liveErr != nil {
 		// Nothing can be decided without the slot map: keep what was
 		// reported and look again, if a resharding is under way.
@@ -131,6 +134,22 @@ func (r *ClusterReconciler) reconcileShards(ctx context.Context, c *mnemov1.Clus
 		in.requeueAfter = requeueResharding
 	}
 	return ctrl.Result{}, nil
+}
+
+// reshardingSoFar is the resharding progress as last written, read past
+// the cache: a pass started by a requeue may see the Cluster as it was
+// before the previous pass wrote its status, and would then start the
+// resharding anew (with the plan's size shrunk to what is left).
+func (r *ClusterReconciler) reshardingSoFar(ctx context.Context, c *mnemov1.Cluster) (*mnemov1.ReshardingStatus, error) {
+	reader := r.APIReader
+	if reader == nil {
+		reader = r.Client
+	}
+	var fresh mnemov1.Cluster
+	if err := reader.Get(ctx, client.ObjectKeyFromObject(c), &fresh); err != nil {
+		return nil, fmt.Errorf("cannot read Cluster %s: %w", c.Name, err)
+	}
+	return fresh.Status.PendingUpdates.GetResharding(), nil
 }
 
 // shardSlots is what a Shard's spec says it owns: the live slot map's
