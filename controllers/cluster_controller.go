@@ -47,6 +47,13 @@ type ClusterReconciler struct {
 	Options  Options
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Slots reads the live slot map and moves slots; the go-redis one
+	// (NewNodeSlotPlane) when nil.
+	Slots SlotPlane
+	// APIReader reads the API server without the cache: a resharding's
+	// progress must be read as last written, not as the cache last saw
+	// it; the client when nil.
+	APIReader client.Reader
 
 	nodes nodes
 }
@@ -94,6 +101,9 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 	}
 	if err := r.reconcileStatus(ctx, &c, in); err != nil {
 		return ctrl.Result{}, err
+	}
+	if in.requeueAfter > 0 && (res.RequeueAfter == 0 || in.requeueAfter < res.RequeueAfter) {
+		res.RequeueAfter = in.requeueAfter
 	}
 	if res.RequeueAfter > 0 {
 		return res, nil
@@ -173,35 +183,6 @@ func (r *ClusterReconciler) reconcileLog(ctx context.Context, c *mnemov1.Cluster
 	image := specs.Image(c, r.Options.DefaultImage)
 	return ctrl.Result{}, r.applyAll(ctx, r.Recorder, c,
 		specs.LogHeadlessService(c), specs.LogService(c), specs.LogStatefulSet(c, image), specs.LogPDB(c))
-}
-
-// reconcileShards makes one Shard per shard with its planned slot ranges,
-// and deletes Shards beyond numShards.
-func (r *ClusterReconciler) reconcileShards(ctx context.Context, c *mnemov1.Cluster, _ *clusterInputs) (ctrl.Result, error) {
-	slots := plan.BalancedSlots(int(c.Spec.NumShards))
-	objs := make([]client.Object, len(slots))
-	for i, ranges := range slots {
-		objs[i] = specs.Shard(c, int32(i), ranges)
-	}
-	if err := r.applyAll(ctx, r.Recorder, c, objs...); err != nil {
-		return ctrl.Result{}, err
-	}
-	shards, err := r.shardsOf(ctx, c)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	for i := range shards {
-		s := &shards[i]
-		if s.Spec.Index < c.Spec.NumShards || !metav1.IsControlledBy(s, c) {
-			continue
-		}
-		if err := r.Delete(ctx, s); client.IgnoreNotFound(err) != nil {
-			return ctrl.Result{}, fmt.Errorf("cannot delete Shard %s: %w", s.Name, err)
-		}
-		logf.FromContext(ctx).Info("Deleted Shard", "shard", s.Name)
-		r.Recorder.Eventf(c, s, corev1.EventTypeNormal, "Deleted", "Delete", "Deleted Shard %s", s.Name)
-	}
-	return ctrl.Result{}, nil
 }
 
 // reconcileEndpoint makes the Service clients connect to.

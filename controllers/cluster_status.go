@@ -31,6 +31,11 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 	}
 	last, snapshotting := lastSnapshot(snaps)
 	obs.Snapshotting = snapshotting
+	resharding := c.Status.PendingUpdates.GetResharding()
+	if in != nil && in.reshardingKnown {
+		resharding = in.resharding
+	}
+	obs.Resharding = resharding != nil
 	health := plan.ClusterHealth(obs)
 	now := r.now()
 
@@ -39,8 +44,8 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 	err = patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) {
 		setClusterStatus(&c.Status, c.Generation, health, summaries, last, now)
 		c.Status.PendingUpdates = nil
-		if rollout != nil {
-			c.Status.PendingUpdates = &mnemov1.PendingUpdates{NodeTypeRollout: rollout}
+		if rollout != nil || resharding != nil {
+			c.Status.PendingUpdates = &mnemov1.PendingUpdates{NodeTypeRollout: rollout, Resharding: resharding}
 		}
 		c.Status.Endpoint = &mnemov1.Endpoint{Address: c.EndpointAddress(), Port: c.EndpointPort()}
 	})
@@ -105,9 +110,6 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 	var nodes []mnemov1.ShardNode
 	var blocked string
 	for _, s := range shards {
-		if s.Spec.Index >= c.Spec.NumShards {
-			continue
-		}
 		so := plan.ShardObservation{Name: s.Name, Nodes: s.Spec.Nodes}
 		if sts := byName[s.Name]; sts != nil {
 			so.ReadyNodes = sts.Status.ReadyReplicas
@@ -115,12 +117,17 @@ func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in 
 				so.UpdatedNodes = sts.Status.UpdatedReplicas
 			}
 		}
-		obs.Shards = append(obs.Shards, so)
-		nodes = append(nodes, s.Status.Nodes...)
+		// A Shard beyond numShards is being emptied by a resharding:
+		// listed, so people see its slots go, but not counted.
 		summaries = append(summaries, mnemov1.ShardSummary{
 			Name: s.Name, Slots: plan.FormatSlots(s.Spec.SlotRanges), PrimaryPod: s.Status.Primary,
 			ReadyNodes: so.ReadyNodes, Nodes: s.Spec.Nodes, Lag: s.Status.Lag,
 		})
+		if s.Spec.Index >= c.Spec.NumShards {
+			continue
+		}
+		obs.Shards = append(obs.Shards, so)
+		nodes = append(nodes, s.Status.Nodes...)
 		if p := meta.FindStatusCondition(s.Status.Conditions, mnemov1.ConditionProgressing); p != nil && p.Reason == mnemov1.ReasonRolloutBlocked && blocked == "" {
 			blocked = fmt.Sprintf("shard %s: %s", s.Name, p.Message)
 		}

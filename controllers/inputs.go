@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,6 +59,15 @@ type clusterInputs struct {
 	users            []specs.ResolvedUser
 	// problem stops the Cluster from being built; impairment does not.
 	problem, impairment *plan.Problem
+
+	// resharding is the resharding progress reconcileShards decided, for
+	// the status; reshardingKnown says it ran (otherwise the status keeps
+	// what it had).
+	resharding      *mnemov1.ReshardingStatus
+	reshardingKnown bool
+	// requeueAfter asks for another look without stopping the later
+	// steps (a resharding polls its move while the rest goes on).
+	requeueAfter time.Duration
 }
 
 // resolveCluster gathers a Cluster's inputs: its node type, its parameter

@@ -40,6 +40,10 @@ type Options struct {
 	// Nodes finds a data node's address from its pod; PodDNSResolver when
 	// nil. Tests map pods to engine processes on loopback.
 	Nodes NodeResolver
+	// Slots reads Clusters' live slot maps and starts slot moves for
+	// resharding; NewNodeSlotPlane(Nodes) when nil. envtest, which runs
+	// no data nodes, stands in for it.
+	Slots SlotPlane
 	// ObserveInterval is how often a Shard with running nodes asks them
 	// for their roles and lag (5s when zero).
 	ObserveInterval time.Duration
@@ -96,7 +100,7 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	catalog := &catalogSource{reader: mgr.GetAPIReader(), namespace: opts.OperatorNamespace, name: opts.NodeTypesConfigMap}
 	base := base{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	for _, r := range []interface{ SetupWithManager(ctrl.Manager) error }{
-		&ClusterReconciler{base: base, Recorder: recorder("mnemo-cluster"), Catalog: catalog, Options: opts, nodes: nodes{resolver: opts.Nodes}},
+		&ClusterReconciler{base: base, Recorder: recorder("mnemo-cluster"), Catalog: catalog, Options: opts, Slots: opts.Slots, APIReader: mgr.GetAPIReader(), nodes: nodes{resolver: opts.Nodes}},
 		&ShardReconciler{base: base, Recorder: recorder("mnemo-shard"), Catalog: catalog, Options: opts, nodes: nodes{resolver: opts.Nodes}},
 		&ParameterGroupReconciler{base: base, Recorder: recorder("mnemo-parametergroup")},
 		&UserReconciler{base: base, Recorder: recorder("mnemo-user")},

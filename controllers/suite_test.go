@@ -271,6 +271,9 @@ func startManager(ctx context.Context) (<-chan struct{}, error) {
 		// Data nodes, where a test runs them, are processes on loopback
 		// (kubelet_envtest_test.go); looked at often so flows are quick.
 		Nodes: loopbackNodes, ObserveInterval: 300 * time.Millisecond,
+		// The slot maps of the Clusters a resharding test registers are
+		// stand-ins (reshard_envtest_test.go); every other goes to the nodes.
+		Slots: fakeSlots,
 	}); err != nil {
 		return nil, err
 	}

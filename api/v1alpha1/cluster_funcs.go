@@ -189,3 +189,23 @@ func parseClock(s string) (int, error) {
 	}
 	return h*60 + m, nil
 }
+
+// ClusterShardsFlag is the data nodes' --cluster-shards: the shard count
+// recorded when the Cluster was first seen (status.bootstrapShards), and
+// spec.numShards until it is recorded. It only seeds the slot map the
+// first node creates, so it stays fixed while numShards changes.
+func (c *Cluster) ClusterShardsFlag() int32 {
+	if c.Status.BootstrapShards > 0 {
+		return c.Status.BootstrapShards
+	}
+	return c.Spec.NumShards
+}
+
+// GetResharding returns the resharding in progress, nil when there is
+// none; p may be nil.
+func (p *PendingUpdates) GetResharding() *ReshardingStatus {
+	if p == nil {
+		return nil
+	}
+	return p.Resharding
+}

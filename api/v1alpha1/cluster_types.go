@@ -317,6 +317,15 @@ type ClusterStatus struct {
 	// node has been given (live, with CONFIG SET).
 	// +optional
 	AppliedParameters *AppliedParameters `json:"appliedParameters,omitempty"`
+
+	// BootstrapShards is numShards as the operator first saw it, recorded
+	// once. Data nodes take it as --cluster-shards, which matters only when
+	// the first node creates the slot map in the log's KV (afterwards that
+	// slot map wins): keeping it fixed means a change of numShards, which
+	// reshards online, does not change the nodes' pod template.
+	// +kubebuilder:validation:Minimum=1
+	// +optional
+	BootstrapShards int32 `json:"bootstrapShards,omitempty"`
 }
 
 // AppliedParameters names what a Cluster's running nodes were last given.
@@ -370,18 +379,55 @@ type PendingUpdates struct {
 	NodeTypeRollout *RolloutStatus `json:"nodeTypeRollout,omitempty"`
 }
 
-// ReshardingStatus is the progress of an online resharding.
+// ReshardingStatus is the progress of an online resharding: the operator
+// moves slot ranges one move at a time, each planned from the live slot
+// map, then deletes the Shards left without slots.
 type ReshardingStatus struct {
-	// FromShards is the number of shards before the change.
+	// FromShards is the number of shards that owned slots when the
+	// change started.
 	FromShards int32 `json:"fromShards"`
 	// ToShards is the number of shards after it.
 	ToShards int32 `json:"toShards"`
 	// SlotsToMove is how many slots change owner in the plan.
 	SlotsToMove int32 `json:"slotsToMove"`
-	// ProgressPercent is how much of the plan is done, 0 to 100.
+	// SlotsMoved is how many of them have moved.
+	// +optional
+	SlotsMoved int32 `json:"slotsMoved"`
+	// ProgressPercent is how much of the plan is done, 0 to 100: the
+	// slots moved of SlotsToMove.
 	// +kubebuilder:validation:Minimum=0
 	// +kubebuilder:validation:Maximum=100
 	ProgressPercent int32 `json:"progressPercent"`
+	// StartTime is when the operator saw the change first.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// CurrentMove is the slot move in progress, if one is.
+	// +optional
+	CurrentMove *SlotMove `json:"currentMove,omitempty"`
+	// Waiting says what the resharding waits for, when it does not move
+	// slots: new shards to be ready, a shard's primary, the slot map.
+	// +optional
+	Waiting string `json:"waiting,omitempty"`
+}
+
+// SlotMove is one move of a resharding: slot ranges going from one
+// shard's primary to another's, atomically (CLUSTER MIGRATESLOTS).
+type SlotMove struct {
+	// FromShard is the index of the shard giving the slots.
+	FromShard int32 `json:"fromShard"`
+	// ToShard is the index of the shard taking them.
+	ToShard int32 `json:"toShard"`
+	// Slots are the ranges, as CLUSTER NODES writes them ("0-99,200").
+	Slots string `json:"slots"`
+	// SlotCount is how many slots the ranges hold.
+	SlotCount int32 `json:"slotCount"`
+	// State is the source primary's state of the move (snapshot, delta,
+	// frozen, flipping, cleanup), as CLUSTER GETSLOTMIGRATIONS reports.
+	// +optional
+	State string `json:"state,omitempty"`
+	// StartTime is when the move was started or first seen.
+	// +optional
+	StartTime *metav1.Time `json:"startTime,omitempty"`
 }
 
 // RolloutStatus is the progress of a rolling change of node type.

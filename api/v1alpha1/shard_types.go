@@ -20,7 +20,11 @@ type ShardSpec struct {
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="index is immutable"
 	Index int32 `json:"index"`
 
-	// SlotRanges are the hash slots the shard owns.
+	// SlotRanges are the hash slots the shard owns, as the operator last
+	// read them from the live slot map. The data plane does not read this
+	// field: the slot map in the log's KV is the truth, and resharding
+	// changes it online. Before the slot map exists, they are the slots
+	// the first node will give the shard.
 	// +kubebuilder:validation:MaxItems=16384
 	// +listType=atomic
 	// +optional

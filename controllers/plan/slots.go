@@ -77,3 +77,27 @@ func SlotsToMove(from, to [][]mnemov1.SlotRange) int32 {
 	}
 	return n
 }
+
+// ParseSlots reads what FormatSlots writes ("0-5460,7"); it skips what it
+// cannot read, since it only reads replies of the data plane.
+func ParseSlots(s string) []mnemov1.SlotRange {
+	var out []mnemov1.SlotRange
+	for _, part := range strings.Split(s, ",") {
+		a, b, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		start, err := strconv.Atoi(a)
+		if err != nil {
+			continue
+		}
+		end := start
+		if isRange {
+			if end, err = strconv.Atoi(b); err != nil {
+				continue
+			}
+		}
+		if start < 0 || end >= NumSlots || start > end {
+			continue
+		}
+		out = append(out, mnemov1.SlotRange{Start: int32(start), End: int32(end)})
+	}
+	return out
+}

@@ -37,6 +37,8 @@ func Shard(c *mnemov1.Cluster, index int32, slots []mnemov1.SlotRange) *mnemov1.
 // numShards shards (--cluster-shards: the first node up creates the slot
 // map in the log's KV, spreading the slots as the operator's plan does;
 // afterwards the slot map there wins, and resharding moves slots online).
+// --cluster-shards is the Cluster's bootstrap shard count, not numShards:
+// it is read only once, so a change of numShards must not roll the nodes.
 // Nodes announce their pod's DNS name under the shard's headless Service:
 // stable across pod replacement, resolvable by every in-cluster client,
 // and the name the TLS certificate is issued for. With TLS, client
@@ -52,7 +54,7 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 		// (docs/failover.md); solo would make each one a writer. The first
 		// node up creates the cluster's slot map (docs/cluster.md).
 		"--role", "auto",
-		"--cluster-shards", itoa(c.Spec.NumShards),
+		"--cluster-shards", itoa(c.ClusterShardsFlag()),
 		"--announce-hostname", fmt.Sprintf("$(POD_NAME).%s.%s.svc", s.Name, c.Namespace),
 		"--metrics-addr", fmt.Sprintf(":%d", metricsPort),
 		"--aclfile", aclDir + "/" + ACLFileKey,
