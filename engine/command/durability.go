@@ -251,9 +251,11 @@ func (e *Engine) recover(ctx context.Context, cause error) {
 		// missed), and a replay that fails leaves the keyspace as it was.
 		shadow := New(e.cfg)
 		shadow.log = &durable{st: d.st, log: d.log, replayClient: newReplayClient(), snapshots: d.snapshots}
-		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		last, err := shadow.rebuild(rctx)
-		cancel()
+		// No deadline on the whole: a large snapshot and a long tail take
+		// what they take, and every read on the way has its own bound
+		// (Stream.Replay per entry, the store per object size), so a log
+		// that stops answering still fails the attempt.
+		last, err := shadow.rebuild(ctx)
 		if err != nil {
 			d.log.Warn("Cannot rebuild from the log yet", "error", err)
 			continue
