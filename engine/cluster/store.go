@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mnemo-dev/mnemo/engine/internal/retry"
 )
 
 // The control bucket (txlog.ControlBucket, MNEMO_CONTROL) holds, next to
@@ -43,32 +45,21 @@ func OpenStore(ctx context.Context, nc *nats.Conn, replicas int) (*Store, error)
 		Bucket: Bucket, Description: "Mnemo shard leases and node status",
 		History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
 	}
-	var lastErr error
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		kv, err := js.KeyValue(actx, Bucket)
+	var kv jetstream.KeyValue
+	err = retry.Bounded(ctx, "cannot open the control bucket", func(ctx context.Context) (err error) {
+		kv, err = js.KeyValue(ctx, Bucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			kv, err = js.CreateKeyValue(actx, cfg)
+			kv, err = js.CreateKeyValue(ctx, cfg)
 			if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-				kv, err = js.KeyValue(actx, Bucket)
+				kv, err = js.KeyValue(ctx, Bucket)
 			}
 		}
-		cancel()
-		if err == nil {
-			return &Store{kv: kv}, nil
-		}
-		if ctx.Err() == nil {
-			lastErr = err
-		}
-		select {
-		case <-ctx.Done():
-			if lastErr == nil {
-				lastErr = ctx.Err()
-			}
-			return nil, fmt.Errorf("cannot open the control bucket: %w", lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return &Store{kv: kv}, nil
 }
 
 // Config reads the slot map and its revision; nil, 0 when none exists.

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mnemo-dev/mnemo/engine/internal/retry"
 )
 
 // ObjectStoreBucket is the JetStream object store bucket that keeps a
@@ -37,12 +39,12 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, replicas int) (*Store, er
 	// leader a request can wait for its whole context, and several nodes
 	// starting together race to create the bucket; whoever loses finds
 	// it on the next attempt.
-	var lastErr error
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		obs, err := js.ObjectStore(actx, ObjectStoreBucket)
+	var obs jetstream.ObjectStore
+	var stream jetstream.Stream
+	err = retry.Bounded(ctx, "cannot open the snapshot object store", func(ctx context.Context) (err error) {
+		obs, err = js.ObjectStore(ctx, ObjectStoreBucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			obs, err = js.CreateObjectStore(actx, jetstream.ObjectStoreConfig{
+			obs, err = js.CreateObjectStore(ctx, jetstream.ObjectStoreConfig{
 				Bucket:      ObjectStoreBucket,
 				Description: "Mnemo snapshots",
 				Storage:     jetstream.FileStorage,
@@ -50,26 +52,15 @@ func OpenJetStream(ctx context.Context, nc *nats.Conn, replicas int) (*Store, er
 				Compression: false,
 			})
 		}
-		var stream jetstream.Stream
 		if err == nil {
-			stream, err = js.Stream(actx, "OBJ_"+ObjectStoreBucket)
+			stream, err = js.Stream(ctx, "OBJ_"+ObjectStoreBucket)
 		}
-		cancel()
-		if err == nil {
-			return NewStore(&jsBlobs{obs: obs, stream: stream}, ""), nil
-		}
-		if ctx.Err() == nil {
-			lastErr = err
-		}
-		select {
-		case <-ctx.Done():
-			if lastErr == nil {
-				lastErr = ctx.Err()
-			}
-			return nil, fmt.Errorf("cannot open the snapshot object store: %w", lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return NewStore(&jsBlobs{obs: obs, stream: stream}, ""), nil
 }
 
 func (b *jsBlobs) Put(ctx context.Context, key string, r io.Reader) error {
@@ -141,37 +132,23 @@ func (b *jsBlobs) List(ctx context.Context, prefix string) ([]string, error) {
 // freshly created replicated bucket settles (seen: a minute, on three
 // nodes starting together). Each attempt is bounded and retried.
 func (b *jsBlobs) list(ctx context.Context) ([]*jetstream.ObjectInfo, error) {
-	var lastErr error
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		st, err := b.obs.Status(actx)
-		var infos []*jetstream.ObjectInfo
-		if err == nil && st.Size() == 0 {
-			cancel()
-			return nil, nil
+	var infos []*jetstream.ObjectInfo
+	err := retry.Bounded(ctx, "cannot list the snapshot object store", func(ctx context.Context) error {
+		st, err := b.obs.Status(ctx)
+		if err != nil {
+			return err
 		}
-		if err == nil {
-			infos, err = b.obs.List(actx)
+		if st.Size() == 0 {
+			infos = nil
+			return nil
 		}
-		cancel()
+		infos, err = b.obs.List(ctx)
 		if errors.Is(err, jetstream.ErrNoObjectsFound) {
-			return nil, nil
+			infos, err = nil, nil
 		}
-		if err == nil {
-			return infos, nil
-		}
-		if ctx.Err() == nil {
-			lastErr = err
-		}
-		select {
-		case <-ctx.Done():
-			if lastErr == nil {
-				lastErr = ctx.Err()
-			}
-			return nil, fmt.Errorf("cannot list the snapshot object store: %w", lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
+		return err
+	})
+	return infos, err
 }
 
 func (b *jsBlobs) Delete(ctx context.Context, key string) error {

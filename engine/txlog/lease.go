@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mnemo-dev/mnemo/engine/internal/retry"
 )
 
 // ControlBucket is the JetStream KV bucket that holds each shard's lease
@@ -62,29 +64,18 @@ func OpenControl(ctx context.Context, st *Stream, shard, replicas int) (*Control
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
 	}
-	var lastErr error
-	for {
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		kv, err := st.js.KeyValue(actx, ControlBucket)
+	var kv jetstream.KeyValue
+	err := retry.Bounded(ctx, "cannot open the control bucket", func(ctx context.Context) (err error) {
+		kv, err = st.js.KeyValue(ctx, ControlBucket)
 		if errors.Is(err, jetstream.ErrBucketNotFound) {
-			kv, err = st.js.CreateKeyValue(actx, cfg)
+			kv, err = st.js.CreateKeyValue(ctx, cfg)
 		}
-		cancel()
-		if err == nil {
-			return &Control{kv: kv, shard: shard}, nil
-		}
-		if ctx.Err() == nil {
-			lastErr = err
-		}
-		select {
-		case <-ctx.Done():
-			if lastErr == nil {
-				lastErr = ctx.Err()
-			}
-			return nil, fmt.Errorf("cannot open the control bucket: %w", lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return &Control{kv: kv, shard: shard}, nil
 }
 
 func (c *Control) prefix() string   { return "shard." + strconv.Itoa(c.shard) + "." }
