@@ -294,6 +294,16 @@ func nodeDo(ip string, port int32, user, password string, args ...any) (any, err
 	return rc.Do(ctx, args...).Result()
 }
 
+// configGet is a data node's value of one parameter (CONFIG GET).
+func configGet(ip string, port int32, name string) (string, error) {
+	rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", ip, port), MaxRetries: -1, DialTimeout: 2 * time.Second, PoolSize: 1})
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := rc.ConfigGet(ctx, name).Result()
+	return m[name], err
+}
+
 // dumpKeys reads every string key a data node holds (SCAN, then pipelined
 // GETs): with one shard, the primary holds the whole data set.
 func dumpKeys(t *testing.T, ip string, port int32, user, password string) map[string]string {

@@ -251,9 +251,9 @@ func TestDayTwoFlows(t *testing.T) {
 		})
 		for _, p := range e.dataPods(t, c) {
 			for name, want := range pg.Spec.Parameters {
-				v, err := nodeDo(p.Status.PodIP, c.ClientPort(), "", "", "CONFIG", "GET", name)
-				if got := fmt.Sprint(v); err != nil || got != fmt.Sprintf("[%s %s]", name, want) {
-					t.Errorf("CONFIG GET %s on %s: %v %v; want %s", name, p.Name, v, err, want)
+				got, err := configGet(p.Status.PodIP, c.ClientPort(), name)
+				if err != nil || got != want {
+					t.Errorf("CONFIG GET %s on %s: %q %v; want %q", name, p.Name, got, err, want)
 				}
 			}
 		}
