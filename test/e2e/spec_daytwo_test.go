@@ -107,9 +107,12 @@ func TestDayTwoFlows(t *testing.T) {
 			return true, nil
 		})
 		e.waitSettled(t, c, 2*time.Minute)
-		order, maxDown := w.stop()
+		order, maxDown, phases := w.stop()
 		record(spec, "2: node type rolled (3 nodes), Available", time.Since(start))
-		t.Logf("rollout order: %v (primary before: %s); most nodes down at once: %d", order, primary, maxDown)
+		t.Logf("rollout order: %v (primary before: %s); most nodes down at once: %d; Cluster phases: %v", order, primary, maxDown, phases)
+		if slices.Contains(phases, mnemov1.ClusterCreating) {
+			t.Errorf("the Cluster went through phases %v during the rollout: a Cluster that served is not Creating again", phases)
+		}
 		if len(order) != 3 || order[2] != primary {
 			t.Errorf("pods replaced in the order %v; want the replicas first and the primary %s last", order, primary)
 		}
@@ -394,8 +397,10 @@ type rolloutWatch struct {
 	mu      sync.Mutex
 	order   []string
 	maxDown int
-	done    chan struct{}
-	ended   chan struct{}
+	// phases are the Cluster's phases seen, in order, without repeats.
+	phases []mnemov1.ClusterPhase
+	done   chan struct{}
+	ended  chan struct{}
 }
 
 // watchRollout starts following c's pods, which before holds.
@@ -414,6 +419,14 @@ func (e *env) watchRollout(c *mnemov1.Cluster, before map[string]podState) *roll
 			if err := e.c.List(context.Background(), &pods, client.InNamespace(c.Namespace), client.MatchingLabels{
 				specs.LabelCluster: c.Name, specs.LabelComponent: specs.ComponentNode}); err != nil {
 				continue
+			}
+			var cl mnemov1.Cluster
+			if err := e.c.Get(context.Background(), client.ObjectKeyFromObject(c), &cl); err == nil {
+				w.mu.Lock()
+				if n := len(w.phases); n == 0 || w.phases[n-1] != cl.Status.Phase {
+					w.phases = append(w.phases, cl.Status.Phase)
+				}
+				w.mu.Unlock()
 			}
 			byName := map[string]*corev1.Pod{}
 			for i := range pods.Items {
@@ -438,12 +451,12 @@ func (e *env) watchRollout(c *mnemov1.Cluster, before map[string]podState) *roll
 	return w
 }
 
-func (w *rolloutWatch) stop() ([]string, int) {
+func (w *rolloutWatch) stop() ([]string, int, []mnemov1.ClusterPhase) {
 	close(w.done)
 	<-w.ended
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.order, w.maxDown
+	return w.order, w.maxDown, w.phases
 }
 
 func podIsReady(p *corev1.Pod) bool {
