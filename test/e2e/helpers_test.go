@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -302,42 +301,6 @@ func configGet(ip string, port int32, name string) (string, error) {
 	defer cancel()
 	m, err := rc.ConfigGet(ctx, name).Result()
 	return m[name], err
-}
-
-// dumpKeys reads every string key a data node holds (SCAN, then pipelined
-// GETs): with one shard, the primary holds the whole data set.
-func dumpKeys(t *testing.T, ip string, port int32, user, password string) map[string]string {
-	t.Helper()
-	rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", ip, port), Username: user, Password: password,
-		DialTimeout: 2 * time.Second, ReadTimeout: 10 * time.Second})
-	defer rc.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	out := map[string]string{}
-	var cursor uint64
-	for {
-		keys, next, err := rc.Scan(ctx, cursor, "*", 1000).Result()
-		if err != nil {
-			t.Fatalf("SCAN on %s: %v", ip, err)
-		}
-		cmds, err := rc.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, k := range keys {
-				p.Get(ctx, k)
-			}
-			return nil
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			t.Fatalf("GET on %s: %v", ip, err)
-		}
-		for i, cmd := range cmds {
-			if v, err := cmd.(*redis.StringCmd).Result(); err == nil {
-				out[keys[i]] = v
-			}
-		}
-		if cursor = next; cursor == 0 {
-			return out
-		}
-	}
 }
 
 // waitSettled waits until the operator has taken in c's latest spec and
