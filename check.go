@@ -54,6 +54,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	keys := fs.Int("keys", 100, "keys to write when --duration is 0")
 	duration := fs.Duration("duration", 0, "write for this long instead of --keys (a load for fault tests)")
 	prefix := fs.String("prefix", "check", "key prefix; use a new one per run")
+	stopKey := fs.String("stop-key", "", "with --duration: stop writing early once this key exists (a test sets it when the change it loads is done)")
 	settle := fs.Duration("settle", 2*time.Minute, "how long to wait for the endpoint to answer again before the read-back")
 	user := fs.String("user", "", "ACL user (AUTH)")
 	password := fs.String("password", os.Getenv("MNEMO_PASSWORD"), "ACL password (default $MNEMO_PASSWORD)")
@@ -101,7 +102,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	r := check(ctx, c, *prefix, *keys, *duration, *settle, stderr)
+	r := check(ctx, c, *prefix, *keys, *duration, *settle, *stopKey, stderr)
 	_ = json.NewEncoder(stdout).Encode(r)
 	if r.Error != "" || r.Lost > 0 || r.Acked == 0 {
 		return 1
@@ -109,16 +110,29 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-func check(ctx context.Context, c redis.UniversalClient, prefix string, keys int, duration, settle time.Duration, progress io.Writer) checkReport {
+func check(ctx context.Context, c redis.UniversalClient, prefix string, keys int, duration, settle time.Duration, stopKey string, progress io.Writer) checkReport {
 	var r checkReport
 	start := time.Now()
 	deadline := start.Add(duration)
 	var acked []int
 	last := start
 	lastReport := start
+	lastStopCheck := start
 	for i := 0; ; i++ {
 		if duration == 0 && i >= keys || duration > 0 && time.Now().After(deadline) || ctx.Err() != nil {
 			break
+		}
+		// The stop key is looked for a few times a second, not before
+		// every write: the load stays writes. An error reading it is not
+		// a stop.
+		if stopKey != "" && time.Since(lastStopCheck) >= 250*time.Millisecond {
+			lastStopCheck = time.Now()
+			opCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			n, err := c.Exists(opCtx, stopKey).Result()
+			cancel()
+			if err == nil && n > 0 {
+				break
+			}
 		}
 		opCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		err := c.Set(opCtx, prefix+":"+strconv.Itoa(i), strconv.Itoa(i), 0).Err()

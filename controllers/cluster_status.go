@@ -81,12 +81,16 @@ func setClusterStatus(st *mnemov1.ClusterStatus, generation int64, h plan.Health
 // readiness and each shard's, from the Shards' StatefulSets; and a node-type
 // rollout in progress, from the nodes the Shards list.
 func (r *ClusterReconciler) observe(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) (plan.ClusterObservation, []mnemov1.ShardSummary, *mnemov1.RolloutStatus, error) {
+	// WasAvailable looks at the phase too: a Cluster that served and lost
+	// a node is Available (Degraded) with Ready False, and must not be
+	// Creating again on the next pass (the e2e rollout saw Available →
+	// Creating while a pod restarted).
 	obs := plan.ClusterObservation{
 		Deleting:     !c.DeletionTimestamp.IsZero(),
 		Paused:       c.Spec.Paused,
 		WantShards:   c.Spec.NumShards,
 		LogReplicas:  specs.LogReplicas(c),
-		WasAvailable: meta.IsStatusConditionTrue(c.Status.Conditions, mnemov1.ConditionReady) || c.Status.Phase == mnemov1.ClusterUpdating,
+		WasAvailable: meta.IsStatusConditionTrue(c.Status.Conditions, mnemov1.ConditionReady) || c.WasEverAvailable(),
 	}
 	if in != nil {
 		obs.Problem, obs.Impairment = in.problem, in.impairment

@@ -37,6 +37,14 @@ const (
 	requeueStep = time.Second
 	// requeueFailover is how often a requested failover is checked.
 	requeueFailover = 250 * time.Millisecond
+	// handoffSettle is how long a primary that handed its lease over is
+	// left running before a rollout restarts it or a scale-down removes
+	// it: clients whose slot map still names it learn the new primary
+	// from its MOVED replies (and reload their map), which needs it
+	// alive. Deleted at once, it took a write with it in the e2e suite: a
+	// ClusterClient still sending there saw its connection drop and its
+	// retries go to a name that no longer resolved, for 5 s.
+	handoffSettle = 5 * time.Second
 )
 
 // ShardReconciler makes a shard's data nodes: a StatefulSet of 1+R mnemo
@@ -56,6 +64,10 @@ type ShardReconciler struct {
 	// measure failovers. Guarded by mu.
 	mu   sync.Mutex
 	seen map[types.NamespacedName]sighting
+	// handedOver remembers each shard's last planned handoff: the old
+	// primary and when (see handoffSettle). Guarded by mu; lost when the
+	// operator restarts, which costs only the wait.
+	handedOver map[types.NamespacedName]sighting
 }
 
 // sighting is a primary seen serving at a time.
@@ -171,9 +183,13 @@ func (r *ShardReconciler) reconcileNodes(ctx context.Context, v *shardView) (ctr
 	var res ctrl.Result
 	if v.sts != nil && v.sts.Spec.Replicas != nil && *v.sts.Spec.Replicas > s.Spec.Nodes {
 		keep, to, why := plan.ScaleDown(v.nodes, *v.sts.Spec.Replicas, s.Spec.Nodes)
+		if old, left := r.settling(v); left > 0 && keep < *v.sts.Spec.Replicas && podOrdinal(old) >= int(keep) {
+			keep, why = *v.sts.Spec.Replicas, fmt.Sprintf("%s handed over; letting clients follow the new primary before removing it", old)
+			res = ctrl.Result{RequeueAfter: left}
+		}
 		sts.Spec.Replicas = ptr.To(keep)
 		if keep != s.Spec.Nodes {
-			res = ctrl.Result{RequeueAfter: requeueStep}
+			res.RequeueAfter = max(res.RequeueAfter, requeueStep)
 			v.progressing = &metav1.Condition{Type: mnemov1.ConditionProgressing, Status: metav1.ConditionTrue, Reason: mnemov1.ReasonUpdating, Message: why}
 		}
 		if to != "" {
@@ -215,9 +231,30 @@ func (r *ShardReconciler) handOver(ctx context.Context, v *shardView, to, why st
 	if err := r.nodes.failover(ctx, v.c, primary, target); err != nil {
 		return err
 	}
+	r.mu.Lock()
+	if r.handedOver == nil {
+		r.handedOver = map[types.NamespacedName]sighting{}
+	}
+	r.handedOver[client.ObjectKeyFromObject(v.s)] = sighting{pod: v.primary, at: r.now()}
+	r.mu.Unlock()
 	logf.FromContext(ctx).Info("Requested a planned handoff", "shard", v.s.Name, "from", v.primary, "to", to, "why", why)
 	r.Recorder.Eventf(v.s, target, corev1.EventTypeNormal, "Handoff", "Failover", "Asked primary %s to hand over to %s: %s", v.primary, to, why)
 	return nil
+}
+
+// settling returns the pod that handed the shard's lease over less than
+// handoffSettle ago and how long it has yet to be left running, or "", 0.
+func (r *ShardReconciler) settling(v *shardView) (string, time.Duration) {
+	r.mu.Lock()
+	last, ok := r.handedOver[client.ObjectKeyFromObject(v.s)]
+	r.mu.Unlock()
+	if !ok {
+		return "", 0
+	}
+	if left := handoffSettle - r.now().Sub(last.at); left > 0 {
+		return last.pod, left
+	}
+	return "", 0
 }
 
 // reconcileStatus reports the shard's nodes, their roles and lag, and

@@ -83,6 +83,10 @@ func (r *ShardReconciler) reconcileRollout(ctx context.Context, v *shardView) (c
 		v.progressing = progressing(true, mnemov1.ReasonUpdating, "rolling the nodes: "+step.Reason)
 		return ctrl.Result{RequeueAfter: requeueStep}, r.handOver(ctx, v, step.Pod, step.Reason)
 	}
+	if old, left := r.settling(v); left > 0 && old == step.Pod {
+		v.progressing = progressing(true, mnemov1.ReasonUpdating, fmt.Sprintf("rolling the nodes: %s handed over; letting clients follow the new primary before restarting it", old))
+		return ctrl.Result{RequeueAfter: left}, nil
+	}
 	pod, err := findPod(v.pods, step.Pod)
 	if err != nil {
 		return ctrl.Result{}, err

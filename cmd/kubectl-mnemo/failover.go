@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -16,15 +19,17 @@ import (
 func failoverCmd(conn connect) *cobra.Command {
 	var wait bool
 	var timeout time.Duration
+	var to string
 	cmd := &cobra.Command{
 		Use:   "failover CLUSTER SHARD",
 		Short: "Ask the operator for a manual failover of a shard, and wait for it",
 		Long: "failover asks the operator to hand a shard's primary role to a caught-up replica\n" +
 			"(MemoryDB's FailoverShard), by setting the annotation " + FailoverAnnotation + "\n" +
-			"on the Shard. SHARD is the shard's index or its Shard name. With --wait (the\n" +
-			"default) it waits until the operator has done it and reports the duration and\n" +
-			"the new primary.",
-		Example:           "  kubectl mnemo failover orders 1\n  kubectl mnemo failover orders orders-shard-1 --wait=false",
+			"on the Shard. SHARD is the shard's index or its Shard name; --to names the replica\n" +
+			"pod to hand over to (default: the most caught-up one). With --wait (the default)\n" +
+			"it waits until the operator has done it and reports the duration and the new\n" +
+			"primary, or why the operator did not do it.",
+		Example:           "  kubectl mnemo failover orders 1\n  kubectl mnemo failover orders 1 --to orders-shard-1-2\n  kubectl mnemo failover orders orders-shard-1 --wait=false",
 		Args:              cobra.ExactArgs(2),
 		ValidArgsFunction: shardArgs(conn),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -42,7 +47,13 @@ func failoverCmd(conn connect) *cobra.Command {
 			}
 			before := shard.Status.Primary
 			requested := e.now()
-			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, FailoverAnnotation, requested.UTC().Format(time.RFC3339))
+			// The value is what the operator hands over to: a pod of
+			// the shard, or any caught-up replica.
+			target := mnemov1.FailoverAny
+			if to != "" {
+				target = to
+			}
+			patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, FailoverAnnotation, target)
 			if err := e.c.Patch(ctx, shard, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 				return fmt.Errorf("cannot request the failover: %w", err)
 			}
@@ -55,6 +66,7 @@ func failoverCmd(conn connect) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&wait, "wait", true, "wait until the operator has completed the failover")
 	cmd.Flags().DurationVar(&timeout, "timeout", 2*time.Minute, "how long to wait")
+	cmd.Flags().StringVar(&to, "to", "", "the replica pod to hand over to (default: the most caught-up replica)")
 	return cmd
 }
 
@@ -69,6 +81,11 @@ func waitFailover(ctx context.Context, e *env, name, before string, requested ti
 		}
 		if _, pending := s.Annotations[FailoverAnnotation]; !pending {
 			took := e.now().Sub(requested).Round(100 * time.Millisecond)
+			// The operator also removes a request it refused or could not
+			// carry out; its Event says which.
+			if ev := failoverEvent(ctx, e, name, requested); ev != nil && ev.Type == corev1.EventTypeWarning {
+				return fmt.Errorf("the operator did not fail Shard %s over (%s): %s", name, ev.Reason, ev.Note)
+			}
 			if s.Status.Primary == before {
 				fmt.Fprintf(e.out, "Failover of Shard %s done in %s; primary is still %s (see kubectl mnemo status)\n", name, took, dash(before))
 			} else {
@@ -85,6 +102,26 @@ func waitFailover(ctx context.Context, e *env, name, before string, requested ti
 		case <-time.After(e.poll):
 		}
 	}
+}
+
+// failoverEvent is the operator's latest Failover* Event about Shard name
+// since the request (with a minute's slack for clocks), or nil.
+func failoverEvent(ctx context.Context, e *env, name string, requested time.Time) *eventsv1.Event {
+	var list eventsv1.EventList
+	if err := e.c.List(ctx, &list, client.InNamespace(e.ns)); err != nil {
+		return nil
+	}
+	var latest *eventsv1.Event
+	for i := range list.Items {
+		ev := &list.Items[i]
+		if ev.Regarding.Kind != "Shard" || ev.Regarding.Name != name || !strings.HasPrefix(ev.Reason, "Failover") {
+			continue
+		}
+		if t := eventTime(*ev); t.After(requested.Add(-time.Minute)) && (latest == nil || !t.Before(eventTime(*latest))) {
+			latest = ev
+		}
+	}
+	return latest
 }
 
 // findShard finds a Cluster's Shard by index or name.

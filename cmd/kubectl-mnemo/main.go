@@ -18,9 +18,10 @@ import (
 )
 
 // FailoverAnnotation asks the operator for a manual failover of the Shard
-// it is set on; its value is the time of the request (RFC 3339). The
-// operator removes it when the failover is done.
-const FailoverAnnotation = "mnemo.dev/failover-requested"
+// it is set on; its value is the pod to hand over to, or "any" (the
+// operator's contract, mnemov1.FailoverRequestedAnnotation). The operator
+// removes it when the failover is done or has failed.
+const FailoverAnnotation = mnemov1.FailoverRequestedAnnotation
 
 // env is what a command needs: clients for the API server, the namespace,
 // where to write, and the clock.

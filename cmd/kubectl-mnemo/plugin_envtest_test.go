@@ -226,8 +226,9 @@ func TestFailoverRequest(t *testing.T) {
 				return
 			}
 			if v, ok := s.Annotations[FailoverAnnotation]; ok {
-				if _, err := time.Parse(time.RFC3339, v); err != nil {
-					answered <- fmt.Errorf("annotation value %q is not a time: %v", v, err)
+				// The operator's contract: a pod to hand over to, or any.
+				if v != mnemov1.FailoverAny {
+					answered <- fmt.Errorf("annotation value %q, want %q", v, mnemov1.FailoverAny)
 					return
 				}
 				s.Status.Primary = "orders-shard-1-1"
@@ -266,6 +267,16 @@ func TestFailoverRequest(t *testing.T) {
 	if _, ok := s.Annotations[FailoverAnnotation]; !ok {
 		t.Errorf("no %s annotation on the Shard: %v", FailoverAnnotation, s.Annotations)
 	}
+	// --to names the pod: the annotation's value, as the operator reads it.
+	if out, err := plugin(t, "failover", "orders", "1", "--to", "orders-shard-1-0", "--wait=false", "-n", ns); err != nil {
+		t.Fatalf("failover --to: %v\n%s", err, out)
+	}
+	if err := k8s.Get(ctx, key, &s); err != nil {
+		t.Fatal(err)
+	}
+	if v := s.Annotations[FailoverAnnotation]; v != "orders-shard-1-0" {
+		t.Errorf("failover --to orders-shard-1-0: annotation %q", v)
+	}
 	if out, err := plugin(t, "failover", "orders", "0", "-n", ns); err == nil || !strings.Contains(err.Error(), "already requested") {
 		t.Errorf("a second request while one is pending: %v\n%s", err, out)
 	}
@@ -274,6 +285,51 @@ func TestFailoverRequest(t *testing.T) {
 	}
 	if out, err := plugin(t, "failover", "orders", "0", "--wait=true", "--timeout=200ms", "-n", ns); err == nil {
 		t.Errorf("a failover nobody answers did not time out:\n%s", out)
+	}
+
+	// A request the operator refuses: it removes the annotation and says
+	// why in a Warning Event, which the plugin reports as a failure.
+	go func() {
+		deadline := time.Now().Add(time.Minute)
+		for time.Now().Before(deadline) {
+			var s mnemov1.Shard
+			if err := k8s.Get(ctx, key, &s); err != nil {
+				answered <- err
+				return
+			}
+			if s.Annotations[FailoverAnnotation] == "orders-shard-1-9" {
+				ev := &eventsv1.Event{
+					ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "orders-shard-1.rejected"},
+					EventTime:  metav1.NewMicroTime(time.Now()), ReportingController: "mnemo.dev/operator", ReportingInstance: "test",
+					Action: "Failover", Reason: "FailoverRejected", Type: corev1.EventTypeWarning, Note: "Failover to orders-shard-1-9 rejected: no pod orders-shard-1-9 in the shard",
+					Regarding: corev1.ObjectReference{Kind: "Shard", Name: "orders-shard-1", Namespace: ns, APIVersion: "mnemo.dev/v1alpha1"},
+				}
+				if err := k8s.Create(ctx, ev); err != nil {
+					answered <- err
+					return
+				}
+				delete(s.Annotations, FailoverAnnotation)
+				answered <- k8s.Update(ctx, &s)
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		answered <- errors.New("no failover request within a minute")
+	}()
+	// The --to request above is still pending: clear it first.
+	if err := k8s.Get(ctx, key, &s); err != nil {
+		t.Fatal(err)
+	}
+	delete(s.Annotations, FailoverAnnotation)
+	if err := k8s.Update(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	out, err = plugin(t, "failover", "orders", "1", "--to", "orders-shard-1-9", "-n", ns)
+	if err := <-answered; err != nil {
+		t.Fatal(err)
+	}
+	if err == nil || !strings.Contains(err.Error(), "FailoverRejected") || !strings.Contains(err.Error(), "no pod orders-shard-1-9") {
+		t.Errorf("a refused failover: %v\n%s", err, out)
 	}
 }
 

@@ -6,19 +6,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
+	"github.com/mnemo-dev/mnemo/controllers/specs"
 )
 
 // sample reads a Cluster from config/samples.
@@ -216,5 +221,171 @@ func requireNoLoss(t *testing.T, r checkResult) {
 	}
 	if r.Lost != 0 {
 		t.Errorf("%d of %d acknowledged writes were lost", r.Lost, r.Acked)
+	}
+}
+
+// A load is a mnemo check pod writing through a Cluster's endpoint while a
+// change is made, until the spec sets its stop key (or its limit passes),
+// then reading every acknowledged write back.
+type load struct {
+	ns, pod, stopKey string
+	c                *mnemov1.Cluster
+	limit            time.Duration
+}
+
+// startLoad starts a load named name (its pod and key prefix) on c, and
+// waits until it has had a moment to write, so the change it loads starts
+// under writes.
+func (e *env) startLoad(t *testing.T, c *mnemov1.Cluster, name string, limit time.Duration) *load {
+	t.Helper()
+	l := &load{ns: c.Namespace, pod: name, stopKey: "stop:" + name, c: c, limit: limit}
+	e.startCheck(t, c.Namespace, name, "--cluster", "--addr", endpoint(c), "--duration", limit.String(),
+		"--prefix", name, "--stop-key", l.stopKey, "--settle", "30s")
+	time.Sleep(2 * time.Second)
+	return l
+}
+
+// stop ends the load's writes (its stop key, set on whichever data node
+// takes the write, as seen from the suite through the pods' IPs) and
+// returns its report.
+func (e *env) stopLoad(t *testing.T, l *load) checkResult {
+	t.Helper()
+	waitFor(t, "a data node of "+l.c.Name+" to take "+l.stopKey, time.Minute, func() (bool, error) {
+		var lastErr error
+		for _, p := range e.dataPods(t, l.c) {
+			if _, err := nodeDo(p.Status.PodIP, l.c.ClientPort(), "", "", "SET", l.stopKey, "1"); err == nil {
+				return true, nil
+			} else {
+				lastErr = err
+			}
+		}
+		return false, lastErr
+	})
+	return e.waitCheck(t, l.ns, l.pod, l.limit+2*time.Minute)
+}
+
+// dataPods are the running data-node pods of a Cluster, by name.
+func (e *env) dataPods(t *testing.T, c *mnemov1.Cluster) []corev1.Pod {
+	t.Helper()
+	var pods corev1.PodList
+	if err := e.c.List(context.Background(), &pods, client.InNamespace(c.Namespace), client.MatchingLabels{
+		specs.LabelCluster: c.Name, specs.LabelComponent: specs.ComponentNode}); err != nil {
+		t.Fatalf("cannot list the data pods of %s: %v", c.Name, err)
+	}
+	var out []corev1.Pod
+	for _, p := range pods.Items {
+		if p.Status.PodIP != "" && p.DeletionTimestamp == nil {
+			out = append(out, p)
+		}
+	}
+	slices.SortFunc(out, func(a, b corev1.Pod) int { return strings.Compare(a.Name, b.Name) })
+	return out
+}
+
+// nodeDo runs one command on the data node at a pod IP (after AUTH when
+// user is set), on a connection of its own.
+func nodeDo(ip string, port int32, user, password string, args ...any) (any, error) {
+	rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", ip, port), Username: user, Password: password,
+		MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, PoolSize: 1})
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return rc.Do(ctx, args...).Result()
+}
+
+// configGet is a data node's value of one parameter (CONFIG GET).
+func configGet(ip string, port int32, name string) (string, error) {
+	rc := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("%s:%d", ip, port), MaxRetries: -1, DialTimeout: 2 * time.Second, PoolSize: 1})
+	defer rc.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	m, err := rc.ConfigGet(ctx, name).Result()
+	return m[name], err
+}
+
+// waitSettled waits until the operator has taken in c's latest spec and
+// the Cluster is Available with nothing rolling out, and returns how long
+// that took.
+func (e *env) waitSettled(t *testing.T, c *mnemov1.Cluster, limit time.Duration) time.Duration {
+	t.Helper()
+	return waitFor(t, "Cluster "+c.Name+" to settle on its spec", limit, func() (bool, error) {
+		if err := e.c.Get(context.Background(), client.ObjectKeyFromObject(c), c); err != nil {
+			return false, err
+		}
+		st := c.Status
+		return st.ObservedGeneration == c.Generation && st.Phase == mnemov1.ClusterAvailable && st.PendingUpdates == nil,
+			fmt.Errorf("phase %q, observed generation %d of %d, pending %+v", st.Phase, st.ObservedGeneration, c.Generation, st.PendingUpdates)
+	})
+}
+
+// updateCluster changes a Cluster's spec (rereading it on a conflict).
+func (e *env) updateCluster(t *testing.T, c *mnemov1.Cluster, change func(*mnemov1.Cluster)) {
+	t.Helper()
+	for try := 0; ; try++ {
+		if err := e.c.Get(context.Background(), client.ObjectKeyFromObject(c), c); err != nil {
+			t.Fatal(err)
+		}
+		change(c)
+		err := e.c.Update(context.Background(), c)
+		if err == nil {
+			return
+		}
+		if !apierrors.IsConflict(err) || try > 5 {
+			t.Fatalf("cannot update Cluster %s: %v", c.Name, err)
+		}
+	}
+}
+
+// podState is what a rollout may change of a pod: its identity and its
+// containers' restarts.
+type podState struct {
+	uid      string
+	restarts int32
+}
+
+func (e *env) podStates(t *testing.T, c *mnemov1.Cluster) map[string]podState {
+	t.Helper()
+	out := map[string]podState{}
+	for _, p := range e.dataPods(t, c) {
+		s := podState{uid: string(p.UID)}
+		for _, cs := range p.Status.ContainerStatuses {
+			s.restarts += cs.RestartCount
+		}
+		out[p.Name] = s
+	}
+	return out
+}
+
+// plugin runs the kubectl plugin, built from this tree (buildPlugin), on
+// the suite's cluster, and returns its output.
+func plugin(t *testing.T, bin string, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, append(args, "--kubeconfig", kubeconfig)...).CombinedOutput()
+	return string(out), err
+}
+
+// buildPlugin builds bin/kubectl-mnemo's source (make plugin) into dir,
+// in the background; the returned function waits for it.
+func buildPlugin(dir string) func(t *testing.T) string {
+	bin := filepath.Join(dir, "kubectl-mnemo")
+	done := make(chan error, 1)
+	go func() {
+		cmd := exec.Command("go", "build", "-o", bin, "./cmd/kubectl-mnemo")
+		cmd.Dir = repoRoot()
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			err = fmt.Errorf("%v\n%s", err, out)
+		}
+		done <- err
+	}()
+	return func(t *testing.T) string {
+		t.Helper()
+		if err := <-done; err != nil {
+			t.Fatalf("cannot build the kubectl plugin: %v", err)
+		}
+		done <- nil
+		return bin
 	}
 }
