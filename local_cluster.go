@@ -166,17 +166,31 @@ func runLocalCluster(vals map[string]string, rest []string, stdout, stderr io.Wr
 	return code
 }
 
-// startLocalNode starts one node of a local cluster: listener, engine,
-// its shard's stream and election, the slot map. The first node of each
-// shard waits until it is primary, so the cluster is whole when the
-// command says it is ready.
+// startLocalNode starts one node of a local cluster: listener, engine
+// (with the aclfile, if one is given), and its shard's log joined as a
+// lease candidate of the cluster. The first node of each shard waits
+// until it is primary, so the cluster is whole when the command says it
+// is ready.
 func startLocalNode(ctx context.Context, ls *txlog.Server, cfg *config.Config, shard, shards int, first bool, log *slog.Logger) (*command.Engine, net.Listener, error) {
 	addr := net.JoinHostPort(cfg.String("bind"), strconv.FormatInt(cfg.Int("port"), 10))
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot listen: %w", err)
 	}
+	fail := func(err error) (*command.Engine, net.Listener, error) {
+		ln.Close()
+		return nil, nil, err
+	}
 	e := command.New(cfg)
+	if err := e.LoadACL(); err != nil {
+		return fail(fmt.Errorf("cannot load the aclfile: %w", err))
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		e.WatchACL(ctx, hup, log)
+		signal.Stop(hup)
+	}()
 	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
 	if err != nil {
 		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
@@ -184,39 +198,23 @@ func startLocalNode(ctx context.Context, ls *txlog.Server, cfg *config.Config, s
 	e.SetNodeID(nodeID)
 	nc, err := ls.DialLoopback("mnemo-local-" + strconv.Itoa(int(cfg.Int("port"))))
 	if err != nil {
-		ln.Close()
-		return nil, nil, fmt.Errorf("cannot connect to the log: %w", err)
+		return fail(fmt.Errorf("cannot connect to the log: %w", err))
 	}
-	octx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	st, err := txlog.OpenStream(octx, nc, shard, 1)
-	if err != nil {
-		ln.Close()
-		return nil, nil, err
+	join := logJoin{shard: shard, replicas: 1, clusterShards: shards,
+		repl: &command.ReplOptions{
+			NodeID: nodeID, Candidate: true, LeaseTTL: localLeaseTTL,
+			Addr: net.JoinHostPort(command.AnnounceIP(cfg.String("bind")), strconv.FormatInt(cfg.Int("port"), 10)),
+		},
+		opts: command.LogOptions{
+			MaxInflight:   int(cfg.Int("log-max-inflight")),
+			CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
+			Log:           log,
+		},
 	}
-	ctl, err := txlog.OpenControl(octx, st, shard, 1)
-	if err != nil {
-		ln.Close()
-		return nil, nil, err
+	if err := joinLog(ctx, e, nc, join, log); err != nil {
+		nc.Close()
+		return fail(err)
 	}
-	ro := &command.ReplOptions{
-		Control: ctl, NodeID: nodeID, Candidate: true, LeaseTTL: localLeaseTTL,
-		Addr: net.JoinHostPort(command.AnnounceIP(cfg.String("bind")), strconv.FormatInt(cfg.Int("port"), 10)),
-	}
-	if err := enableCluster(octx, e, nc, shard, 1, shards, ro, log); err != nil {
-		ln.Close()
-		return nil, nil, err
-	}
-	opts := command.LogOptions{
-		MaxInflight:   int(cfg.Int("log-max-inflight")),
-		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
-		Log:           log, Replication: ro,
-	}
-	if err := e.AttachLog(ctx, st, opts); err != nil {
-		ln.Close()
-		return nil, nil, err
-	}
-	e.StartCluster(ctx)
 	e.Start()
 	if first {
 		// A fresh shard elects its primary within about a lease TTL.

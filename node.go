@@ -328,17 +328,11 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 		}
 	}
 	closers = append(closers, nc.Close)
-	openCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
-	st, err := txlog.OpenStream(openCtx, nc, shard, replicas)
-	cancel()
-	if err != nil {
-		return fail("%v", err)
-	}
-	opts := command.LogOptions{
+	join := logJoin{shard: shard, replicas: replicas, opts: command.LogOptions{
 		MaxInflight:   int(cfg.Int("log-max-inflight")),
 		CommitTimeout: time.Duration(cfg.Int("log-commit-timeout")) * time.Millisecond,
 		Log:           log,
-	}
+	}}
 	if role := vals["role"]; role == "auto" {
 		ttl, err := strconv.Atoi(vals["lease-ttl"])
 		if err != nil || ttl < 100 {
@@ -347,58 +341,100 @@ func attachLog(ctx context.Context, name string, vals map[string]string, cfg *co
 		if nodeID == "" {
 			return fail("a node with --role auto needs a node ID that survives restarts (see --dir)")
 		}
-		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		ctl, err := txlog.OpenControl(cctx, st, shard, replicas)
-		cancel()
-		if err != nil {
-			return fail("%v", err)
-		}
-		opts.Replication = &command.ReplOptions{
-			Control: ctl, NodeID: nodeID, Candidate: true,
+		join.repl = &command.ReplOptions{
+			NodeID: nodeID, Candidate: true,
 			Addr:     announceAddr(vals, cfg),
 			LeaseTTL: time.Duration(ttl) * time.Millisecond,
 		}
 	} else if role != "solo" && role != "" {
 		return usage("--role takes auto or solo")
 	}
-	clusterShards, err := strconv.Atoi(vals["cluster-shards"])
-	if vals["cluster-shards"] == "" {
-		clusterShards, err = 0, nil
-	}
-	if err != nil || clusterShards < 0 || clusterShards > cluster.NumSlots {
-		return usage("--cluster-shards must be a number of shards")
-	}
-	if clusterShards > 0 {
-		if opts.Replication == nil {
-			return usage("--cluster-shards needs --role auto")
-		}
-		cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		err := enableCluster(cctx, e, nc, shard, replicas, clusterShards, opts.Replication, log)
-		cancel()
-		if err != nil {
-			return fail("%v", err)
+	if v := vals["cluster-shards"]; v != "" {
+		if join.clusterShards, err = strconv.Atoi(v); err != nil || join.clusterShards < 0 || join.clusterShards > cluster.NumSlots {
+			return usage("--cluster-shards must be a number of shards")
 		}
 	}
-	if opts.Snapshots, err = setupSnapshots(ctx, name, vals, cfg, e, st, nc, shard, replicas, log); err != nil {
-		return fail("%v", err)
+	if join.clusterShards > 0 && join.repl == nil {
+		return usage("--cluster-shards needs --role auto")
+	}
+	join.snapshots = func(st *txlog.Stream) (command.SnapshotSource, error) {
+		return setupSnapshots(ctx, name, vals, cfg, e, st, nc, shard, replicas, log)
 	}
 	started := time.Now()
-	if err := e.AttachLog(ctx, st, opts); err != nil {
+	if err := joinLog(ctx, e, nc, join, log); err != nil {
 		return fail("%v", err)
-	}
-	if clusterShards > 0 {
-		e.StartCluster(ctx)
-		// Serve (and listen, which the readiness probe sees) only once
-		// the slot map is read: before, every key is CLUSTERDOWN.
-		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
-		err := e.WaitClusterTopology(wctx)
-		cancel()
-		if err != nil {
-			return fail("cannot read the slot map: %v", err)
-		}
 	}
 	log.Info("Rebuilt state from the log", "shard", shard, "keys", e.KeyCount(), "took", time.Since(started).Round(time.Millisecond))
 	return closeAll, 0
+}
+
+// logJoin is how a data node joins its shard's log.
+type logJoin struct {
+	shard, replicas int
+	// repl makes the node a lease candidate (--role auto); joinLog fills
+	// in its control bucket. nil: the shard's only writer.
+	repl *command.ReplOptions
+	// clusterShards makes the node one of a multi-shard cluster; when the
+	// cluster has no slot map yet, the first node creates one over shards
+	// 0…clusterShards-1. 0: not a cluster.
+	clusterShards int
+	opts          command.LogOptions
+	// snapshots, when set, sets up the node's snapshots on the opened
+	// stream (restore, start from snapshot, BGSAVE).
+	snapshots func(st *txlog.Stream) (command.SnapshotSource, error)
+}
+
+// joinLog opens the shard's stream (and, for a lease candidate, the
+// control bucket), makes the engine one of the cluster, rebuilds its
+// state from the log (from the newest snapshot on) and starts it serving
+// or following; for a cluster node it returns once the slot map is read,
+// since before it every key is CLUSTERDOWN. mnemo node, mnemo local and
+// each node of mnemo local --shards join this way.
+func joinLog(ctx context.Context, e *command.Engine, nc *nats.Conn, j logJoin, log *slog.Logger) error {
+	// A log cluster still electing its meta leader answers slowly: each
+	// step has a minute.
+	step := func() (context.Context, context.CancelFunc) { return context.WithTimeout(ctx, time.Minute) }
+	sctx, cancel := step()
+	st, err := txlog.OpenStream(sctx, nc, j.shard, j.replicas)
+	cancel()
+	if err != nil {
+		return err
+	}
+	opts := j.opts
+	if j.repl != nil {
+		cctx, cancel := step()
+		j.repl.Control, err = txlog.OpenControl(cctx, st, j.shard, j.replicas)
+		cancel()
+		if err != nil {
+			return err
+		}
+		opts.Replication = j.repl
+	}
+	if j.clusterShards > 0 {
+		cctx, cancel := step()
+		err := enableCluster(cctx, e, nc, j.shard, j.replicas, j.clusterShards, j.repl, log)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	if j.snapshots != nil {
+		if opts.Snapshots, err = j.snapshots(st); err != nil {
+			return err
+		}
+	}
+	if err := e.AttachLog(ctx, st, opts); err != nil {
+		return err
+	}
+	if j.clusterShards > 0 {
+		e.StartCluster(ctx)
+		wctx, cancel := step()
+		defer cancel()
+		if err := e.WaitClusterTopology(wctx); err != nil {
+			return fmt.Errorf("cannot read the slot map: %w", err)
+		}
+	}
+	return nil
 }
 
 // announceAddr is the host:port the node announces (see
