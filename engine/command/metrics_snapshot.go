@@ -53,6 +53,23 @@ type Metrics struct {
 	// LeaseEpoch is the epoch of the shard's primary lease as the node
 	// last saw it, 0 without replication.
 	LeaseEpoch uint64
+
+	// Snapshot is the state of the snapshots the node builds itself
+	// (BGSAVE, SAVE, mnemo local's schedule).
+	Snapshot SnapshotStats
+}
+
+// SnapshotStats are INFO persistence's figures, for the metrics.
+type SnapshotStats struct {
+	// LastSave is when the newest snapshot the node built completed;
+	// zero when it built none (snapshots made by a Job off the node).
+	LastSave time.Time
+	// InProgress is set while a BGSAVE runs.
+	InProgress bool
+	// LastFailed is set when the last BGSAVE failed.
+	LastFailed bool
+	// Changes counts writes since the newest snapshot began.
+	Changes int64
 }
 
 // CommandMetrics are one command's statistics (INFO commandstats and
@@ -134,6 +151,11 @@ func (e *Engine) Metrics(latencyBounds []time.Duration) Metrics {
 			m.BlockedClients++
 		}
 	}
+	p := e.persistence()
+	m.Snapshot = SnapshotStats{InProgress: p.bgInProgress, LastFailed: p.bgFailed, Changes: p.changes}
+	e.snap.mu.Lock()
+	m.Snapshot.LastSave = e.snap.last
+	e.snap.mu.Unlock()
 	ri := e.replInfo()
 	m.Primary, m.AppliedSeq, m.TailSeq, m.LeaseEpoch = ri.primary, ri.offset, ri.tail, ri.epoch
 	m.Replicated = e.log != nil && e.log.repl != nil

@@ -69,12 +69,16 @@ var (
 	descApplied       = desc("mnemo_replication_applied_sequence", "Last log sequence the node applied (a replica) or committed (a primary).")
 	descTail          = desc("mnemo_replication_log_tail_sequence", "Newest log sequence the node knows of.")
 	descLag           = desc("mnemo_replication_lag_entries", "Log entries the node has yet to apply: tail minus applied; 0 on a primary.")
+	descSnapLast      = desc("mnemo_snapshot_last_success_timestamp_seconds", "When the newest snapshot this node built (BGSAVE, SAVE, mnemo local's schedule) completed, as a Unix time; absent before the first. Snapshots built by a Job off the node are the operator's mnemo_cluster_last_snapshot_age_seconds.")
+	descSnapRunning   = desc("mnemo_snapshot_in_progress", "1 while a snapshot (BGSAVE) of this node is being built.")
+	descSnapFailed    = desc("mnemo_snapshot_last_failed", "1 when the node's last BGSAVE failed (INFO rdb_last_bgsave_status:err).")
+	descSnapChanges   = desc("mnemo_snapshot_changes_since_last", "Writes since the newest snapshot began (INFO rdb_changes_since_last_save).")
 	engineDescs       = []*prometheus.Desc{
 		descInfo, descCommands, descCommandDuration, descErrorReplies, descClients, descBlocked, descConnections,
 		descRejectedConns, descKeys, descExpiringKeys, descExpired, descEvicted, descHits, descMisses, descMemUsed,
 		descMemMax, descNetIn, descNetOut, descLogUp, descLogCommitted, descLogPending, descLogAppends, descLogBytes,
 		descLogWrites, descLogFence, descLogFailures, descLogRebuilds, descPrimary, descLeaseEpoch, descApplied,
-		descTail, descLag,
+		descTail, descLag, descSnapLast, descSnapRunning, descSnapFailed, descSnapChanges,
 	}
 )
 
@@ -161,6 +165,12 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descApplied, float64(m.AppliedSeq))
 	gauge(descTail, float64(m.TailSeq))
 	gauge(descLag, float64(m.TailSeq-min(m.AppliedSeq, m.TailSeq)))
+	if !m.Snapshot.LastSave.IsZero() {
+		gauge(descSnapLast, float64(m.Snapshot.LastSave.UnixMilli())/1000)
+	}
+	gauge(descSnapRunning, boolValue(m.Snapshot.InProgress))
+	gauge(descSnapFailed, boolValue(m.Snapshot.LastFailed))
+	gauge(descSnapChanges, float64(m.Snapshot.Changes))
 }
 
 func boolValue(b bool) float64 {
