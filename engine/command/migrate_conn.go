@@ -12,10 +12,10 @@ import (
 )
 
 // migrateConn is a migration's pipelined connection to the target
-// primary: the source writes ASKING + RESTORE (or DEL) pairs without
-// waiting, and a reader goroutine checks the replies as they come. The
-// target answers a write only once its log committed it, so a reply
-// read means the key is durable on the target.
+// primary: the source writes batches (CLUSTER IMPORTKEYS) without
+// waiting for each reply, and a reader goroutine checks the replies as
+// they come. The target answers a batch only once its log committed it,
+// so a reply read means the batch's keys are durable on the target.
 type migrateConn struct {
 	nc net.Conn
 	w  *bufio.Writer
@@ -29,8 +29,12 @@ type migrateConn struct {
 	done    chan struct{} // closed when the reader stops
 }
 
-// migrateWindow is how many commands may await their reply.
-const migrateWindow = 32768
+// migrateWindow is how many batches a connection may have awaiting their
+// reply. At most migrateStreams × migrateWindow batches wait in the
+// target's log at a time, and a foreground write there waits behind them:
+// with one per connection the move still overlaps the commit of one
+// batch with the sending of the next (measured in docs/benchmarks.md).
+const migrateWindow = 1
 
 func dialMigrate(addr string) (*migrateConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
@@ -43,7 +47,8 @@ func dialMigrate(addr string) (*migrateConn, error) {
 	return m, nil
 }
 
-// send queues one command; its reply must be +OK or an integer.
+// send writes one command; its reply must be +OK or an integer. It waits
+// while the window is full.
 func (m *migrateConn) send(args ...[]byte) error {
 	if err := m.failed(); err != nil {
 		return err
@@ -60,10 +65,7 @@ func (m *migrateConn) send(args ...[]byte) error {
 		m.w.Write(a)
 		m.w.WriteString("\r\n")
 	}
-	if m.w.Buffered() > 512<<10 {
-		return m.flush()
-	}
-	return nil
+	return m.flush()
 }
 
 func (m *migrateConn) flush() error {
@@ -194,17 +196,23 @@ func request(addr string, timeout time.Duration, args ...string) (string, error)
 }
 
 // migrateStreams is how many connections a migration sends on. The
-// target answers what it read of a connection only after one commit of
-// its log, so one connection moves one read buffer per commit; several
-// keep several commits in flight. A key always goes on the same
-// connection (by its slot), so its values arrive in the order sent.
-const migrateStreams = 4
+// target stops reading a connection while it waits for the commit of
+// what it read, so a second connection keeps it busy meanwhile. Batches
+// go round the connections; a key appears once per round of the
+// migration, and a round starts only when the previous one was answered
+// (wait), so a key's values never overtake each other.
+const migrateStreams = 2
 
-// migrateLink is a migration's set of connections to the target.
-type migrateLink struct{ conns []*migrateConn }
+// migrateLink is a migration's set of connections to the target, with
+// the batch being filled. Used by the migration's driver only.
+type migrateLink struct {
+	conns []*migrateConn
+	next  int
+	buf   *importBatch
+}
 
 func dialMigrateLink(addr string) (*migrateLink, error) {
-	l := &migrateLink{}
+	l := &migrateLink{buf: newImportBatch(migrateBatchBytes, migrateBatchKeys)}
 	for range migrateStreams {
 		c, err := dialMigrate(addr)
 		if err != nil {
@@ -216,9 +224,11 @@ func dialMigrateLink(addr string) (*migrateLink, error) {
 	return l, nil
 }
 
-// send queues a command on the connection of slot.
-func (l *migrateLink) send(slot int, args ...[]byte) error {
-	return l.conns[slot%len(l.conns)].send(args...)
+// send writes a batch on the next connection.
+func (l *migrateLink) send(args [][]byte) error {
+	c := l.conns[l.next%len(l.conns)]
+	l.next++
+	return c.send(args...)
 }
 
 // wait waits until every connection's commands were answered.

@@ -105,18 +105,30 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 			names = append(names, k)
 		}
 	}
+	// Four loaders, each pipeline retried: a load much faster than the
+	// shared machine's log can take starved the node's lease renewals
+	// (and SET is idempotent).
 	var wg sync.WaitGroup
-	errc := make(chan error, 8)
-	for w := range 8 {
+	errc := make(chan error, 4)
+	for w := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w * 1000; i < len(names); i += 8 * 1000 {
-				p := cc.Pipeline()
-				for _, k := range names[i:min(i+1000, len(names))] {
-					p.Set(ctx, k, value, 0)
+			for i := w * 1000; i < len(names); i += 4 * 1000 {
+				var err error
+				for try := 0; try < 10; try++ {
+					if try > 0 {
+						time.Sleep(time.Duration(try) * 500 * time.Millisecond)
+					}
+					p := cc.Pipeline()
+					for _, k := range names[i:min(i+1000, len(names))] {
+						p.Set(ctx, k, value, 0)
+					}
+					if _, err = p.Exec(ctx); err == nil {
+						break
+					}
 				}
-				if _, err := p.Exec(ctx); err != nil {
+				if err != nil {
 					errc <- err
 					return
 				}
@@ -135,6 +147,10 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs int
+	// ops records each operation's start and latency during the move, to
+	// split it by the migration's phase.
+	var ops []op
+	recording := false
 	stop := make(chan struct{})
 	var fg sync.WaitGroup
 	for c := range clients {
@@ -159,6 +175,9 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 					errs++
 				} else {
 					lat = append(lat, d, d)
+					if recording {
+						ops = append(ops, op{t0, d})
+					}
 				}
 				mu.Unlock()
 			}
@@ -176,7 +195,11 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 
 	admin := redis.NewClient(&redis.Options{Addr: src})
 	defer admin.Close()
+	mu.Lock()
+	recording = true
+	mu.Unlock()
 	moveStart := time.Now()
+	var phases []phase
 	if err := admin.Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 0, 8191, "SHARD", 1).Err(); err != nil {
 		return err
 	}
@@ -187,6 +210,9 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 			return err
 		}
 		last = res[len(res)-1].(map[any]any)
+		if st := last["state"].(string); len(phases) == 0 || phases[len(phases)-1].name != st {
+			phases = append(phases, phase{st, time.Now()})
+		}
 		if st := last["state"]; st == "done" || st == "failed" || st == "cancelled" {
 			break
 		}
@@ -207,7 +233,28 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 		float64(sent)/elapsed.Seconds(), float64(bytes)/1e6/elapsed.Seconds())
 	fmt.Printf("foreground before: %s, %d errors\n", summary(base), baseErrs)
 	fmt.Printf("foreground during: %s, %d errors\n", summary(during), duringErrs)
+	// By phase, as the 20 ms polls of CLUSTER GETSLOTMIGRATIONS saw them.
+	for i, ph := range phases[:len(phases)-1] {
+		end := phases[i+1].at
+		var l []time.Duration
+		for _, o := range ops {
+			if !o.at.Before(ph.at) && o.at.Before(end) {
+				l = append(l, o.d)
+			}
+		}
+		fmt.Printf("  %-9s %7v: %s\n", ph.name, end.Sub(ph.at).Round(time.Millisecond), summary(l))
+	}
 	return nil
+}
+
+type op struct {
+	at time.Time
+	d  time.Duration
+}
+
+type phase struct {
+	name string
+	at   time.Time
 }
 
 func summary(l []time.Duration) string {
