@@ -63,6 +63,12 @@ const (
 	maxDeltaRounds = 10
 )
 
+// migrateLockSlice bounds how long the source holds its engine lock to
+// fill one batch, besides the batch's own bounds: values that are slow to
+// serialise (big hashes, sets) close a batch early rather than hold the
+// foreground back. A single value takes what it takes.
+const migrateLockSlice = time.Millisecond
+
 // errMigrationCancelled is why a cancelled migration stopped.
 var errMigrationCancelled = errors.New("cancelled")
 
@@ -367,8 +373,12 @@ func (e *Engine) shipKeys(m *outMigration, link *migrateLink, keys []string) err
 		var err error
 		n := 0
 		e.mu.Lock()
+		held := time.Now()
 		now := e.now().UnixMilli()
 		for n < len(keys) && !b.full() {
+			if n%64 == 63 && time.Since(held) > migrateLockSlice {
+				break
+			}
 			k := keys[n]
 			n++
 			ent := e.db.Peek(k)
