@@ -20,13 +20,14 @@ type migrateConn struct {
 	nc net.Conn
 	w  *bufio.Writer
 
-	// window bounds the commands sent and not yet answered.
-	window chan struct{}
-
-	mu      sync.Mutex
-	err     error // the first error reply or read failure; guarded by mu
-	pending sync.WaitGroup
-	done    chan struct{} // closed when the reader stops
+	mu sync.Mutex
+	// settled is signalled when a reply arrives or the reader stops.
+	settled *sync.Cond
+	// inflight counts the commands sent and not yet answered; window
+	// bounds it. Guarded by mu.
+	inflight, window int
+	err              error         // the first error reply or read failure; guarded by mu
+	done             chan struct{} // closed when the reader stops
 }
 
 // migrateWindow is how many batches a connection may have awaiting their
@@ -41,24 +42,25 @@ func dialMigrate(addr string) (*migrateConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20),
-		window: make(chan struct{}, migrateWindow), done: make(chan struct{})}
+	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20), window: migrateWindow, done: make(chan struct{})}
+	m.settled = sync.NewCond(&m.mu)
 	go m.read(bufio.NewReaderSize(nc, 64<<10))
 	return m, nil
 }
 
-// send writes one command; its reply must be +OK or an integer. It waits
-// while the window is full.
+// send writes one command and flushes it; its reply must be +OK or an
+// integer. It waits while the window is full.
 func (m *migrateConn) send(args ...[]byte) error {
-	if err := m.failed(); err != nil {
-		return err
+	m.mu.Lock()
+	for m.inflight >= m.window && m.err == nil {
+		m.settled.Wait()
 	}
-	select {
-	case m.window <- struct{}{}:
-	case <-m.done:
-		return m.failed()
+	if m.err != nil {
+		m.mu.Unlock()
+		return m.err
 	}
-	m.pending.Add(1)
+	m.inflight++
+	m.mu.Unlock()
 	m.w.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
 	for _, a := range args {
 		m.w.WriteString("$" + strconv.Itoa(len(a)) + "\r\n")
@@ -83,13 +85,12 @@ func (m *migrateConn) wait() error {
 	if err := m.flush(); err != nil {
 		return err
 	}
-	all := make(chan struct{})
-	go func() { m.pending.Wait(); close(all) }()
-	select {
-	case <-all:
-	case <-m.done:
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for m.inflight > 0 && m.err == nil {
+		m.settled.Wait()
 	}
-	return m.failed()
+	return m.err
 }
 
 func (m *migrateConn) failed() error {
@@ -103,6 +104,7 @@ func (m *migrateConn) setErr(err error) {
 	if m.err == nil {
 		m.err = err
 	}
+	m.settled.Broadcast()
 	m.mu.Unlock()
 }
 
@@ -122,26 +124,15 @@ func (m *migrateConn) read(r *bufio.Reader) {
 				err = fmt.Errorf("target connection: %w", err)
 			}
 			m.setErr(fmt.Errorf("lost the target: %w", err))
-			m.releaseAll()
 			return
 		}
-		if len(line) > 0 && line[0] == '-' {
-			m.setErr(fmt.Errorf("the target refused a key: %s", trimCRLF(line[1:])))
+		m.mu.Lock()
+		if len(line) > 0 && line[0] == '-' && m.err == nil {
+			m.err = fmt.Errorf("the target refused a batch: %s", trimCRLF(line[1:]))
 		}
-		<-m.window
-		m.pending.Done()
-	}
-}
-
-// releaseAll settles every command still waiting, after a failure.
-func (m *migrateConn) releaseAll() {
-	for {
-		select {
-		case <-m.window:
-			m.pending.Done()
-		default:
-			return
-		}
+		m.inflight--
+		m.settled.Broadcast()
+		m.mu.Unlock()
 	}
 }
 

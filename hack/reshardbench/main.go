@@ -3,8 +3,9 @@
 // a given size into shard 0's slots, runs a foreground workload (SET/GET
 // of other keys all over the cluster) and records its latency before and
 // during a move of all of shard 0's slots to shard 1, and prints the
-// migration's throughput (keys/s, MB/s) and the foreground p50/p99 of
-// both phases.
+// migration's throughput (keys/s, MB/s), the foreground p50/p99 before
+// and during the move, and during each of the move's states, with the
+// machine's load average (it is shared).
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,6 +98,7 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	}
 	// Keys of shard 0 (slots 0-8191), loaded in parallel pipelines.
 	value := strings.Repeat("v", size)
+	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadavg())
 	fmt.Printf("loading %d keys of %d bytes into shard 0\n", nkeys, size)
 	loadStart := time.Now()
 	var names []string
@@ -231,6 +234,7 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	fmt.Printf("migration of %d keys (%d sent, %.1f MB of DUMP payloads) took %v (client view %v): %.0f keys/s, %.1f MB/s\n",
 		nkeys, sent, float64(bytes)/1e6, elapsed, moveTook.Round(time.Millisecond),
 		float64(sent)/elapsed.Seconds(), float64(bytes)/1e6/elapsed.Seconds())
+	fmt.Printf("load average after the move: %s\n", loadavg())
 	fmt.Printf("foreground before: %s, %d errors\n", summary(base), baseErrs)
 	fmt.Printf("foreground during: %s, %d errors\n", summary(during), duringErrs)
 	// By phase, as the 20 ms polls of CLUSTER GETSLOTMIGRATIONS saw them.
@@ -245,6 +249,20 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 		fmt.Printf("  %-9s %7v: %s\n", ph.name, end.Sub(ph.at).Round(time.Millisecond), summary(l))
 	}
 	return nil
+}
+
+// loadavg returns the 1, 5 and 15-minute load averages: the machine is
+// shared, and the figures mean little without them.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
 
 type op struct {
