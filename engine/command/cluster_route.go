@@ -415,7 +415,11 @@ func (e *Engine) dropUnownedSlots() {
 			continue
 		}
 		e.mu.Lock()
-		if e.IsPrimary() && e.db.CountInSlot(slot) > 0 {
+		// The slots of this node's own migration are its driver's to
+		// clean up, paced by the log (migrate.go).
+		out := e.topo.out
+		mine := out != nil && out.listed[slot/64]&(1<<(slot%64)) != 0
+		if !mine && e.IsPrimary() && e.db.CountInSlot(slot) > 0 {
 			e.dropSlotKeys(slot)
 		}
 		e.mu.Unlock()
@@ -425,13 +429,16 @@ func (e *Engine) dropUnownedSlots() {
 // dropSlotKeys deletes every key of a slot, logging a DEL for each; with
 // the engine lock held. It returns the number of keys deleted.
 func (e *Engine) dropSlotKeys(slot int) int {
-	return e.dropSlotKeysUpTo(slot, e.db.CountInSlot(slot))
+	n := e.deleteSlotKeys(slot, e.db.CountInSlot(slot))
+	e.commitGroup()
+	return n
 }
 
-// dropSlotKeysUpTo deletes at most limit keys of a slot, logging a DEL for
-// each, in one group; with the engine lock held. It returns the number
-// of keys deleted.
-func (e *Engine) dropSlotKeysUpTo(slot, limit int) int {
+// deleteSlotKeys deletes at most limit keys of a slot, adding a DEL
+// effect for each to the running group, which the caller ends
+// (commitGroup); with the engine lock held. It returns the number of
+// keys deleted.
+func (e *Engine) deleteSlotKeys(slot, limit int) int {
 	keys := make([]string, 0, min(limit, e.db.CountInSlot(slot)))
 	e.db.KeysInSlot(slot, func(k string, _ *keyspace.Entry) bool {
 		keys = append(keys, k)
@@ -447,6 +454,5 @@ func (e *Engine) dropSlotKeysUpTo(slot, limit int) int {
 		}
 	}
 	e.dirty += int64(len(keys))
-	e.commitGroup()
 	return len(keys)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mnemo-dev/mnemo/engine/cluster"
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
+	"github.com/mnemo-dev/mnemo/engine/txlog"
 )
 
 // Online slot migration, atomic per set of slot ranges (Valkey 9's
@@ -330,20 +331,36 @@ func (e *Engine) migrate(ctx context.Context, m *outMigration) (bool, error) {
 	m.dirty = nil
 	e.mu.Unlock()
 	cl.opts.Log.Info("Flipped slots to the target", "migration", m.id, "heldFor", time.Since(frozeAt).Round(time.Microsecond))
-	// 6. cleanup, a bounded number of keys per hold of the lock.
-	for _, slot := range slots {
-		for {
-			e.mu.Lock()
-			n := 0
-			if e.IsPrimary() {
-				n = e.dropSlotKeysUpTo(slot, migrateBatchKeys)
-				m.keysDropped += int64(n)
-			}
+	// 6. cleanup: the moved keys leave through the log, at most a
+	// batch's worth per hold of the lock and per group; each group waits
+	// for the commit of the one before, so the deletions never queue
+	// ahead of the foreground's writes by more than two groups.
+	var prev *txlog.Batch
+	for i := 0; i < len(slots); {
+		e.mu.Lock()
+		if !e.IsPrimary() {
 			e.mu.Unlock()
-			if n < migrateBatchKeys {
-				break
+			break
+		}
+		n := 0
+		for n < migrateBatchKeys && i < len(slots) {
+			got := e.deleteSlotKeys(slots[i], migrateBatchKeys-n)
+			n += got
+			if got == 0 || e.db.CountInSlot(slots[i]) == 0 {
+				i++
 			}
 		}
+		e.commitGroup()
+		m.keysDropped += int64(n)
+		var b *txlog.Batch
+		if e.log != nil {
+			b = e.log.latest
+		}
+		e.mu.Unlock()
+		if prev != nil {
+			<-prev.Done()
+		}
+		prev = b
 	}
 	return true, nil
 }
