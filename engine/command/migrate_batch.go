@@ -184,6 +184,10 @@ func clusterImportKeysCmd(c *Ctx) {
 		items = append(items, importItem{key: string(key), at: at, atArg: c.Args[i+1], payload: c.Args[i+2]})
 	}
 	limits := c.limits()
+	// Other clients' writes run while the lock is released: mark the
+	// command as logging only its own effects, or Engine.collect would
+	// take their changes for this command's and log its arguments.
+	c.NoEffect()
 	e.mu.Unlock()
 	msg := decodeImports(items, limits)
 	e.mu.Lock()
@@ -220,7 +224,6 @@ func clusterImportKeysCmd(c *Ctx) {
 		c.Modified(it.key)
 		c.Effect(fx...)
 	}
-	c.NoEffect()
 	c.W.Int(int64(len(items)))
 }
 
