@@ -164,7 +164,53 @@ func (e *Engine) publishCluster() {
 	cl.routed.Store(t)
 	close(cl.changed)
 	cl.changed = make(chan struct{})
+	e.redirectBlocked(t)
 	e.mu.Unlock()
+}
+
+// redirectBlocked answers the clients blocked on keys of a slot this
+// node's shard no longer serves, which no write here would ever wake, as
+// Redis 7's clusterRedirectBlockedClientIfNeeded does: -MOVED to the
+// slot's owner, or CLUSTERDOWN when nobody serves it. A slot being
+// imported into this shard keeps its clients. With the engine lock held.
+func (e *Engine) redirectBlocked(t *cluster.Topology) {
+	if len(e.blockedOn) == 0 {
+		return
+	}
+	me := e.topo.cl.opts.Shard
+	var moved []*Client
+	seen := map[*Client]struct{}{}
+	for _, q := range e.blockedOn {
+		for _, c := range q {
+			b := c.block
+			if _, dup := seen[c]; dup || b == nil || len(b.keys) == 0 {
+				continue
+			}
+			seen[c] = struct{}{}
+			// A blocking command's keys share one slot (CROSSSLOT).
+			slot := keySlot([]byte(b.keys[0]))
+			if o := t.Owner(slot); o != nil && o.Num == me {
+				continue
+			}
+			if m := t.MigrationOf(slot); m != nil && m.To == me {
+				continue
+			}
+			moved = append(moved, c)
+		}
+	}
+	for _, c := range moved {
+		slot := keySlot([]byte(c.block.keys[0]))
+		msg := errSlotNotServed
+		if o := t.Owner(slot); o != nil && !o.Primary.Failed && o.Primary.IP != "" {
+			msg = "MOVED " + strconv.Itoa(slot) + " " +
+				net.JoinHostPort(o.Primary.IP, strconv.Itoa(e.clientPort(c, o.Primary.Port)))
+		}
+		// The reply goes before the wake-up, which hands W over to the
+		// client's connection.
+		e.stats.countError([]byte(msg))
+		c.W.Error(msg)
+		e.unblock(c)
+	}
 }
 
 // config returns the slot map in force and its revision (nil before the
@@ -369,7 +415,11 @@ func (e *Engine) dropUnownedSlots() {
 			continue
 		}
 		e.mu.Lock()
-		if e.IsPrimary() && e.db.CountInSlot(slot) > 0 {
+		// The slots of this node's own migration are its driver's to
+		// clean up, paced by the log (migrate.go).
+		out := e.topo.out
+		mine := out != nil && out.listed[slot/64]&(1<<(slot%64)) != 0
+		if !mine && e.IsPrimary() && e.db.CountInSlot(slot) > 0 {
 			e.dropSlotKeys(slot)
 		}
 		e.mu.Unlock()
@@ -379,10 +429,20 @@ func (e *Engine) dropUnownedSlots() {
 // dropSlotKeys deletes every key of a slot, logging a DEL for each; with
 // the engine lock held. It returns the number of keys deleted.
 func (e *Engine) dropSlotKeys(slot int) int {
-	var keys []string
+	n := e.deleteSlotKeys(slot, e.db.CountInSlot(slot))
+	e.commitGroup()
+	return n
+}
+
+// deleteSlotKeys deletes at most limit keys of a slot, adding a DEL
+// effect for each to the running group, which the caller ends
+// (commitGroup); with the engine lock held. It returns the number of
+// keys deleted.
+func (e *Engine) deleteSlotKeys(slot, limit int) int {
+	keys := make([]string, 0, min(limit, e.db.CountInSlot(slot)))
 	e.db.KeysInSlot(slot, func(k string, _ *keyspace.Entry) bool {
 		keys = append(keys, k)
-		return true
+		return len(keys) < limit
 	})
 	for _, k := range keys {
 		if e.db.Delete(k) {
@@ -394,6 +454,5 @@ func (e *Engine) dropSlotKeys(slot int) int {
 		}
 	}
 	e.dirty += int64(len(keys))
-	e.commitGroup()
 	return len(keys)
 }

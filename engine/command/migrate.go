@@ -13,7 +13,7 @@ import (
 
 	"github.com/mnemo-dev/mnemo/engine/cluster"
 	"github.com/mnemo-dev/mnemo/engine/keyspace"
-	"github.com/mnemo-dev/mnemo/engine/rdb"
+	"github.com/mnemo-dev/mnemo/engine/txlog"
 )
 
 // Online slot migration, atomic per set of slot ranges (Valkey 9's
@@ -21,11 +21,12 @@ import (
 //
 //  1. start: the migration goes into the slot map (compare-and-set); the
 //     source starts noting every key of the ranges that changes;
-//  2. snapshot: every key of the ranges is sent to the target primary as
-//     ASKING + RESTORE … REPLACE ABSTTL: the target writes it through its
-//     own log and answers once it is committed;
-//  3. delta: keys changed meanwhile are sent again (RESTORE, or DEL when
-//     gone), in rounds, until few are left;
+//  2. snapshot: every key of the ranges is sent to the target primary in
+//     batches (CLUSTER IMPORTKEYS, migrate_batch.go): the target writes
+//     each batch through its own log as one group of RESTORE … REPLACE
+//     effects and answers once it is committed;
+//  3. delta: keys changed meanwhile are sent again (their value, or
+//     their deletion), in rounds, until few are left;
 //  4. freeze: writes to the ranges wait; the last changed keys are sent
 //     and every reply read: the target's log now holds the latest value
 //     of every key of the ranges;
@@ -63,6 +64,12 @@ const (
 	maxDeltaRounds = 10
 )
 
+// migrateLockSlice bounds how long the source holds its engine lock to
+// fill one batch, besides the batch's own bounds: values that are slow to
+// serialise (big hashes, sets) close a batch early rather than hold the
+// foreground back. A single value takes what it takes.
+const migrateLockSlice = time.Millisecond
+
 // errMigrationCancelled is why a cancelled migration stopped.
 var errMigrationCancelled = errors.New("cancelled")
 
@@ -73,7 +80,10 @@ type outMigration struct {
 	from   int
 	to     int
 	ranges []cluster.SlotRange
-	slots  [cluster.NumSlots / 64]uint64 // bitmap of the ranges' slots
+	// listed marks the slots whose keys the snapshot has listed: only
+	// their changes need sending again, since the keys of a slot not
+	// listed yet are read when it is. Guarded by the engine lock.
+	listed [cluster.NumSlots / 64]uint64
 
 	// Guarded by the engine lock:
 	dirty  map[string]struct{}
@@ -93,7 +103,16 @@ type outMigration struct {
 	stopErr  error
 }
 
-func (m *outMigration) has(slot int) bool { return m.slots[slot/64]&(1<<(slot%64)) != 0 }
+// slotList returns the ranges' slots in order.
+func (m *outMigration) slotList() []int {
+	var out []int
+	for _, r := range m.ranges {
+		for s := r.Start; s <= r.End; s++ {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // fail stops the migration with err (it is cancelled if not flipped yet).
 func (m *outMigration) fail(err error) {
@@ -116,7 +135,7 @@ func (m *outMigration) stopped() error {
 // keyModified with the engine lock held.
 func (e *Engine) migrationTouched(key string) {
 	m := e.topo.out
-	if m.dirty != nil && m.has(keySlot([]byte(key))) {
+	if slot := keyspace.KeySlot(key); m.dirty != nil && m.listed[slot/64]&(1<<(slot%64)) != 0 {
 		m.dirty[key] = struct{}{}
 	}
 }
@@ -151,7 +170,6 @@ func (e *Engine) startMigration(ctx context.Context, to int, ranges []cluster.Sl
 	}
 	for _, r := range ranges {
 		for s := r.Start; s <= r.End; s++ {
-			m.slots[s/64] |= 1 << (s % 64)
 			m.keysTotal += int64(e.db.CountInSlot(s))
 		}
 	}
@@ -226,26 +244,32 @@ func (e *Engine) migrate(ctx context.Context, m *outMigration) (bool, error) {
 		return false, e.cancelMigration(ctx, m, fmt.Errorf("cannot reach the target: %w", err))
 	}
 	defer conn.close()
-	// 2. snapshot
+	// 2. snapshot: list a slot's keys under the lock (from then on the
+	// slot's changes are noted), ship them in batches.
 	e.setMigState(m, migSnapshot)
-	for _, r := range m.ranges {
-		for slot := r.Start; slot <= r.End; slot++ {
-			if err := m.stopped(); err != nil {
+	var pending []string
+	slots := m.slotList()
+	for i, slot := range slots {
+		if err := m.stopped(); err != nil {
+			return false, e.cancelMigration(ctx, m, err)
+		}
+		e.mu.Lock()
+		m.listed[slot/64] |= 1 << (slot % 64)
+		e.db.KeysInSlot(slot, func(k string, _ *keyspace.Entry) bool {
+			pending = append(pending, k)
+			return true
+		})
+		e.mu.Unlock()
+		if len(pending) >= 4*migrateBatchKeys || i == len(slots)-1 {
+			if err := e.shipKeys(m, conn, pending); err != nil {
 				return false, e.cancelMigration(ctx, m, err)
 			}
-			e.mu.Lock()
-			var keys []string
-			e.db.KeysInSlot(slot, func(k string, _ *keyspace.Entry) bool {
-				keys = append(keys, k)
-				return true
-			})
-			e.mu.Unlock()
-			if err := e.shipKeys(m, conn, keys); err != nil {
-				return false, e.cancelMigration(ctx, m, err)
-			}
+			pending = pending[:0]
 		}
 	}
-	// 3. delta
+	// 3. delta: each round starts once the previous one was answered, so
+	// that a key sent again never overtakes its earlier value on another
+	// connection.
 	e.setMigState(m, migDelta)
 	for round := 0; round < maxDeltaRounds; round++ {
 		if err := conn.wait(); err != nil {
@@ -260,6 +284,9 @@ func (e *Engine) migrate(ctx context.Context, m *outMigration) (bool, error) {
 		if len(keys) < deltaThreshold {
 			break
 		}
+	}
+	if err := conn.wait(); err != nil {
+		return false, e.cancelMigration(ctx, m, err)
 	}
 	// 4. freeze
 	e.mu.Lock()
@@ -304,15 +331,36 @@ func (e *Engine) migrate(ctx context.Context, m *outMigration) (bool, error) {
 	m.dirty = nil
 	e.mu.Unlock()
 	cl.opts.Log.Info("Flipped slots to the target", "migration", m.id, "heldFor", time.Since(frozeAt).Round(time.Microsecond))
-	// 6. cleanup
-	for _, r := range m.ranges {
-		for slot := r.Start; slot <= r.End; slot++ {
-			e.mu.Lock()
-			if e.IsPrimary() {
-				m.keysDropped += int64(e.dropSlotKeys(slot))
-			}
+	// 6. cleanup: the moved keys leave through the log, at most a
+	// batch's worth per hold of the lock and per group; each group waits
+	// for the commit of the one before, so the deletions never queue
+	// ahead of the foreground's writes by more than two groups.
+	var prev *txlog.Batch
+	for i := 0; i < len(slots); {
+		e.mu.Lock()
+		if !e.IsPrimary() {
 			e.mu.Unlock()
+			break
 		}
+		n := 0
+		for n < migrateBatchKeys && i < len(slots) {
+			got := e.deleteSlotKeys(slots[i], migrateBatchKeys-n)
+			n += got
+			if got == 0 || e.db.CountInSlot(slots[i]) == 0 {
+				i++
+			}
+		}
+		e.commitGroup()
+		m.keysDropped += int64(n)
+		var b *txlog.Batch
+		if e.log != nil {
+			b = e.log.latest
+		}
+		e.mu.Unlock()
+		if prev != nil {
+			<-prev.Done()
+		}
+		prev = b
 	}
 	return true, nil
 }
@@ -328,66 +376,51 @@ func takeDirty(m *outMigration) []string {
 }
 
 // shipKeys sends each key's present value (or its deletion) to the
-// target, a few at a time under the engine lock.
-func (e *Engine) shipKeys(m *outMigration, conn *migrateLink, keys []string) error {
-	const chunk = 64
+// target in batches (CLUSTER IMPORTKEYS, migrate_batch.go): each batch is
+// filled under the engine lock, within its bounds, and finished and sent
+// without it. The link keeps a few batches in flight.
+func (e *Engine) shipKeys(m *outMigration, link *migrateLink, keys []string) error {
 	limits := e.limits()
-	bASKING, bRESTORE := []byte("ASKING"), []byte("RESTORE")
-	bREPLACE, bABSTTL := []byte("REPLACE"), []byte("ABSTTL")
-	type item struct {
-		key     string
-		payload []byte
-		at      int64
-	}
-	items := make([]item, 0, chunk)
+	b := link.buf
 	for len(keys) > 0 {
-		n := min(chunk, len(keys))
-		items = items[:0]
-		e.mu.Lock()
-		now := e.now().UnixMilli()
+		if err := m.stopped(); err != nil {
+			return err
+		}
+		b.reset()
 		var err error
-		for _, k := range keys[:n] {
-			ent := e.db.Peek(k)
-			if ent == nil || (ent.ExpireAt != 0 && ent.ExpireAt <= now) {
-				items = append(items, item{key: k})
-				continue
-			}
-			var p []byte
-			if p, err = rdb.Dump(ent.Value, limits); err != nil {
+		n := 0
+		e.mu.Lock()
+		held := time.Now()
+		now := e.now().UnixMilli()
+		for n < len(keys) && !b.full() {
+			if n%64 == 63 && time.Since(held) > migrateLockSlice {
 				break
 			}
-			items = append(items, item{k, p, ent.ExpireAt})
+			k := keys[n]
+			n++
+			ent := e.db.Peek(k)
+			if ent == nil || (ent.ExpireAt != 0 && ent.ExpireAt <= now) {
+				b.addDelete(k)
+				continue
+			}
+			if err = b.addValue(k, ent.Value, ent.ExpireAt, limits); err != nil {
+				break
+			}
 		}
 		e.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("cannot serialise a key: %w", err)
 		}
 		keys = keys[n:]
-		var bytes int64
-		for _, it := range items {
-			key := []byte(it.key)
-			slot := keySlot(key)
-			if err := conn.send(slot, bASKING); err != nil {
-				return err
-			}
-			if it.payload == nil {
-				err = conn.send(slot, bDEL, key)
-			} else {
-				err = conn.send(slot, bRESTORE, key, strconv.AppendInt(nil, it.at, 10), it.payload, bREPLACE, bABSTTL)
-				bytes += int64(len(key) + len(it.payload))
-			}
-			if err != nil {
-				return err
-			}
+		b.finish()
+		if err := link.send(b.args(m.id)); err != nil {
+			return err
 		}
 		e.mu.Lock()
-		m.keysSent += int64(len(items))
-		m.bytesSent += bytes
+		m.keysSent += int64(b.len())
+		m.bytesSent += int64(b.bytes)
 		e.mu.Unlock()
 	}
-	// No flush: the target answers a batch only after one commit of its
-	// log, so the bigger the batches it reads, the fewer commits a move
-	// waits for. migrateConn.send flushes large buffers, wait the rest.
 	return nil
 }
 

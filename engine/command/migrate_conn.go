@@ -12,58 +12,62 @@ import (
 )
 
 // migrateConn is a migration's pipelined connection to the target
-// primary: the source writes ASKING + RESTORE (or DEL) pairs without
-// waiting, and a reader goroutine checks the replies as they come. The
-// target answers a write only once its log committed it, so a reply
-// read means the key is durable on the target.
+// primary: the source writes batches (CLUSTER IMPORTKEYS) without
+// waiting for each reply, and a reader goroutine checks the replies as
+// they come. The target answers a batch only once its log committed it,
+// so a reply read means the batch's keys are durable on the target.
 type migrateConn struct {
 	nc net.Conn
 	w  *bufio.Writer
 
-	// window bounds the commands sent and not yet answered.
-	window chan struct{}
-
-	mu      sync.Mutex
-	err     error // the first error reply or read failure; guarded by mu
-	pending sync.WaitGroup
-	done    chan struct{} // closed when the reader stops
+	mu sync.Mutex
+	// settled is signalled when a reply arrives or the reader stops.
+	settled *sync.Cond
+	// inflight counts the commands sent and not yet answered; window
+	// bounds it. Guarded by mu.
+	inflight, window int
+	err              error         // the first error reply or read failure; guarded by mu
+	done             chan struct{} // closed when the reader stops
 }
 
-// migrateWindow is how many commands may await their reply.
-const migrateWindow = 32768
+// migrateWindow is how many batches a connection may have awaiting their
+// reply. At most migrateStreams × migrateWindow batches wait in the
+// target's log at a time, and a foreground write there waits behind them:
+// with one per connection the move still overlaps the commit of one
+// batch with the sending of the next (measured in docs/benchmarks.md).
+const migrateWindow = 1
 
 func dialMigrate(addr string) (*migrateConn, error) {
 	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
-	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20),
-		window: make(chan struct{}, migrateWindow), done: make(chan struct{})}
+	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20), window: migrateWindow, done: make(chan struct{})}
+	m.settled = sync.NewCond(&m.mu)
 	go m.read(bufio.NewReaderSize(nc, 64<<10))
 	return m, nil
 }
 
-// send queues one command; its reply must be +OK or an integer.
+// send writes one command and flushes it; its reply must be +OK or an
+// integer. It waits while the window is full.
 func (m *migrateConn) send(args ...[]byte) error {
-	if err := m.failed(); err != nil {
-		return err
+	m.mu.Lock()
+	for m.inflight >= m.window && m.err == nil {
+		m.settled.Wait()
 	}
-	select {
-	case m.window <- struct{}{}:
-	case <-m.done:
-		return m.failed()
+	if m.err != nil {
+		m.mu.Unlock()
+		return m.err
 	}
-	m.pending.Add(1)
+	m.inflight++
+	m.mu.Unlock()
 	m.w.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
 	for _, a := range args {
 		m.w.WriteString("$" + strconv.Itoa(len(a)) + "\r\n")
 		m.w.Write(a)
 		m.w.WriteString("\r\n")
 	}
-	if m.w.Buffered() > 512<<10 {
-		return m.flush()
-	}
-	return nil
+	return m.flush()
 }
 
 func (m *migrateConn) flush() error {
@@ -81,13 +85,12 @@ func (m *migrateConn) wait() error {
 	if err := m.flush(); err != nil {
 		return err
 	}
-	all := make(chan struct{})
-	go func() { m.pending.Wait(); close(all) }()
-	select {
-	case <-all:
-	case <-m.done:
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for m.inflight > 0 && m.err == nil {
+		m.settled.Wait()
 	}
-	return m.failed()
+	return m.err
 }
 
 func (m *migrateConn) failed() error {
@@ -101,6 +104,7 @@ func (m *migrateConn) setErr(err error) {
 	if m.err == nil {
 		m.err = err
 	}
+	m.settled.Broadcast()
 	m.mu.Unlock()
 }
 
@@ -120,26 +124,15 @@ func (m *migrateConn) read(r *bufio.Reader) {
 				err = fmt.Errorf("target connection: %w", err)
 			}
 			m.setErr(fmt.Errorf("lost the target: %w", err))
-			m.releaseAll()
 			return
 		}
-		if len(line) > 0 && line[0] == '-' {
-			m.setErr(fmt.Errorf("the target refused a key: %s", trimCRLF(line[1:])))
+		m.mu.Lock()
+		if len(line) > 0 && line[0] == '-' && m.err == nil {
+			m.err = fmt.Errorf("the target refused a batch: %s", trimCRLF(line[1:]))
 		}
-		<-m.window
-		m.pending.Done()
-	}
-}
-
-// releaseAll settles every command still waiting, after a failure.
-func (m *migrateConn) releaseAll() {
-	for {
-		select {
-		case <-m.window:
-			m.pending.Done()
-		default:
-			return
-		}
+		m.inflight--
+		m.settled.Broadcast()
+		m.mu.Unlock()
 	}
 }
 
@@ -194,17 +187,23 @@ func request(addr string, timeout time.Duration, args ...string) (string, error)
 }
 
 // migrateStreams is how many connections a migration sends on. The
-// target answers what it read of a connection only after one commit of
-// its log, so one connection moves one read buffer per commit; several
-// keep several commits in flight. A key always goes on the same
-// connection (by its slot), so its values arrive in the order sent.
-const migrateStreams = 4
+// target stops reading a connection while it waits for the commit of
+// what it read, so a second connection keeps it busy meanwhile. Batches
+// go round the connections; a key appears once per round of the
+// migration, and a round starts only when the previous one was answered
+// (wait), so a key's values never overtake each other.
+const migrateStreams = 2
 
-// migrateLink is a migration's set of connections to the target.
-type migrateLink struct{ conns []*migrateConn }
+// migrateLink is a migration's set of connections to the target, with
+// the batch being filled. Used by the migration's driver only.
+type migrateLink struct {
+	conns []*migrateConn
+	next  int
+	buf   *importBatch
+}
 
 func dialMigrateLink(addr string) (*migrateLink, error) {
-	l := &migrateLink{}
+	l := &migrateLink{buf: newImportBatch(migrateBatchBytes, migrateBatchKeys)}
 	for range migrateStreams {
 		c, err := dialMigrate(addr)
 		if err != nil {
@@ -216,9 +215,11 @@ func dialMigrateLink(addr string) (*migrateLink, error) {
 	return l, nil
 }
 
-// send queues a command on the connection of slot.
-func (l *migrateLink) send(slot int, args ...[]byte) error {
-	return l.conns[slot%len(l.conns)].send(args...)
+// send writes a batch on the next connection.
+func (l *migrateLink) send(args [][]byte) error {
+	c := l.conns[l.next%len(l.conns)]
+	l.next++
+	return c.send(args...)
 }
 
 // wait waits until every connection's commands were answered.

@@ -1,5 +1,7 @@
 package rdb
 
+import "sync"
+
 // LZF, as liblzf 3.6 in Redis: lzf_c.c built with HLOG 16 and VERY_FAST.
 // The compressed form is a sequence of
 //
@@ -23,6 +25,37 @@ const (
 
 func lzfIdx(h uint32) uint32 { return ((h >> (3*8 - lzfHLog)) - h*5) & (lzfHSize - 1) }
 
+// lzfTable is a compressor's hash table, reused through lzfTables: a
+// fresh 256 KB table per string made DUMP of a short value allocate (and
+// clear) far more than the value itself. used lists the slots written, so
+// that a short input clears only those before the table goes back.
+type lzfTable struct {
+	h    [lzfHSize]int32
+	used []uint32
+}
+
+var lzfTables = sync.Pool{New: func() any { return new(lzfTable) }}
+
+func (t *lzfTable) set(slot uint32, v int32) {
+	if t.h[slot] == 0 {
+		t.used = append(t.used, slot)
+	}
+	t.h[slot] = v
+}
+
+// release empties the table and returns it to the pool.
+func (t *lzfTable) release() {
+	if len(t.used) > lzfHSize/16 {
+		clear(t.h[:])
+	} else {
+		for _, s := range t.used {
+			t.h[s] = 0
+		}
+	}
+	t.used = t.used[:0]
+	lzfTables.Put(t)
+}
+
 // lzfCompress compresses in into at most outLen bytes and returns the
 // result, or nil when it does not fit (lzf_compress returning 0).
 func lzfCompress(in []byte, outLen int) []byte {
@@ -31,7 +64,9 @@ func lzfCompress(in []byte, outLen int) []byte {
 		return nil
 	}
 	// Slots hold position+1; 0 is an empty slot.
-	htab := make([]int32, lzfHSize)
+	t := lzfTables.Get().(*lzfTable)
+	defer t.release()
+	htab := &t.h
 	out := make([]byte, outLen+lzfMaxLit+8)
 	ip, op := 0, 0
 	lit := 0
@@ -49,7 +84,7 @@ func lzfCompress(in []byte, outLen int) []byte {
 		hval = next(hval, ip)
 		slot := lzfIdx(hval)
 		ref := int(htab[slot]) - 1
-		htab[slot] = int32(ip + 1)
+		t.set(slot, int32(ip+1))
 		var off int
 		if ref > 0 && ref < ip {
 			off = ip - ref - 1
@@ -110,10 +145,10 @@ func lzfCompress(in []byte, outLen int) []byte {
 			ip -= 2
 			hval = frst(ip)
 			hval = next(hval, ip)
-			htab[lzfIdx(hval)] = int32(ip + 1)
+			t.set(lzfIdx(hval), int32(ip+1))
 			ip++
 			hval = next(hval, ip)
-			htab[lzfIdx(hval)] = int32(ip + 1)
+			t.set(lzfIdx(hval), int32(ip+1))
 			ip++
 		} else {
 			if op >= outLen {

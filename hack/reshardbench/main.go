@@ -3,8 +3,9 @@
 // a given size into shard 0's slots, runs a foreground workload (SET/GET
 // of other keys all over the cluster) and records its latency before and
 // during a move of all of shard 0's slots to shard 1, and prints the
-// migration's throughput (keys/s, MB/s) and the foreground p50/p99 of
-// both phases.
+// migration's throughput (keys/s, MB/s), the foreground p50/p99 before
+// and during the move, and during each of the move's states, with the
+// machine's load average (it is shared).
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,6 +98,7 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	}
 	// Keys of shard 0 (slots 0-8191), loaded in parallel pipelines.
 	value := strings.Repeat("v", size)
+	fmt.Printf("machine: %d CPUs, load average %s\n", runtime.NumCPU(), loadavg())
 	fmt.Printf("loading %d keys of %d bytes into shard 0\n", nkeys, size)
 	loadStart := time.Now()
 	var names []string
@@ -105,18 +108,30 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 			names = append(names, k)
 		}
 	}
+	// Four loaders, each pipeline retried: a load much faster than the
+	// shared machine's log can take starved the node's lease renewals
+	// (and SET is idempotent).
 	var wg sync.WaitGroup
-	errc := make(chan error, 8)
-	for w := range 8 {
+	errc := make(chan error, 4)
+	for w := range 4 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w * 1000; i < len(names); i += 8 * 1000 {
-				p := cc.Pipeline()
-				for _, k := range names[i:min(i+1000, len(names))] {
-					p.Set(ctx, k, value, 0)
+			for i := w * 1000; i < len(names); i += 4 * 1000 {
+				var err error
+				for try := 0; try < 10; try++ {
+					if try > 0 {
+						time.Sleep(time.Duration(try) * 500 * time.Millisecond)
+					}
+					p := cc.Pipeline()
+					for _, k := range names[i:min(i+1000, len(names))] {
+						p.Set(ctx, k, value, 0)
+					}
+					if _, err = p.Exec(ctx); err == nil {
+						break
+					}
 				}
-				if _, err := p.Exec(ctx); err != nil {
+				if err != nil {
 					errc <- err
 					return
 				}
@@ -135,6 +150,10 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs int
+	// ops records each operation's start and latency during the move, to
+	// split it by the migration's phase.
+	var ops []op
+	recording := false
 	stop := make(chan struct{})
 	var fg sync.WaitGroup
 	for c := range clients {
@@ -159,6 +178,9 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 					errs++
 				} else {
 					lat = append(lat, d, d)
+					if recording {
+						ops = append(ops, op{t0, d})
+					}
 				}
 				mu.Unlock()
 			}
@@ -176,7 +198,11 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 
 	admin := redis.NewClient(&redis.Options{Addr: src})
 	defer admin.Close()
+	mu.Lock()
+	recording = true
+	mu.Unlock()
 	moveStart := time.Now()
+	var phases []phase
 	if err := admin.Do(ctx, "CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", 0, 8191, "SHARD", 1).Err(); err != nil {
 		return err
 	}
@@ -187,6 +213,9 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 			return err
 		}
 		last = res[len(res)-1].(map[any]any)
+		if st := last["state"].(string); len(phases) == 0 || phases[len(phases)-1].name != st {
+			phases = append(phases, phase{st, time.Now()})
+		}
 		if st := last["state"]; st == "done" || st == "failed" || st == "cancelled" {
 			break
 		}
@@ -205,9 +234,45 @@ func run(mnemo string, nkeys, size, clients int, before time.Duration) error {
 	fmt.Printf("migration of %d keys (%d sent, %.1f MB of DUMP payloads) took %v (client view %v): %.0f keys/s, %.1f MB/s\n",
 		nkeys, sent, float64(bytes)/1e6, elapsed, moveTook.Round(time.Millisecond),
 		float64(sent)/elapsed.Seconds(), float64(bytes)/1e6/elapsed.Seconds())
+	fmt.Printf("load average after the move: %s\n", loadavg())
 	fmt.Printf("foreground before: %s, %d errors\n", summary(base), baseErrs)
 	fmt.Printf("foreground during: %s, %d errors\n", summary(during), duringErrs)
+	// By phase, as the 20 ms polls of CLUSTER GETSLOTMIGRATIONS saw them.
+	for i, ph := range phases[:len(phases)-1] {
+		end := phases[i+1].at
+		var l []time.Duration
+		for _, o := range ops {
+			if !o.at.Before(ph.at) && o.at.Before(end) {
+				l = append(l, o.d)
+			}
+		}
+		fmt.Printf("  %-9s %7v: %s\n", ph.name, end.Sub(ph.at).Round(time.Millisecond), summary(l))
+	}
 	return nil
+}
+
+// loadavg returns the 1, 5 and 15-minute load averages: the machine is
+// shared, and the figures mean little without them.
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+type op struct {
+	at time.Time
+	d  time.Duration
+}
+
+type phase struct {
+	name string
+	at   time.Time
 }
 
 func summary(l []time.Duration) string {

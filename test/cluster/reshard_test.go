@@ -169,6 +169,27 @@ func (pc *procCluster) reshard(target []int, hook func(cluster.Move)) {
 	pc.t.Fatalf("slots not spread over %v after 5 rounds: %v", target, pc.owners())
 }
 
+// awaitKeysSent polls the migration shard from drives until it has sent
+// keys or ended, and returns the state it was in.
+func (pc *procCluster) awaitKeysSent(from int) string {
+	c := redis.NewClient(&redis.Options{Addr: pc.addrs[from], MaxRetries: -1})
+	defer c.Close()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		res, err := c.Do(context.Background(), "CLUSTER", "GETSLOTMIGRATIONS").Slice()
+		if err == nil && len(res) > 0 {
+			last := res[len(res)-1].(map[any]any)
+			st, _ := last["state"].(string)
+			sent, _ := last["keys-sent"].(int64)
+			if sent > 0 || st == "done" || st == "failed" || st == "cancelled" {
+				return st
+			}
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return "unknown"
+}
+
 // workload writes and reads keys through a ClusterClient, one writer per
 // key, and remembers each key's last acknowledged value and the value of
 // a write whose outcome it does not know.
@@ -327,10 +348,11 @@ func TestReshardKillingNodes(t *testing.T) {
 	pc := startProcCluster(t, 3, 2)
 	w := newWorkload(pc.addrs, 3, 64)
 	defer w.cc.Close()
-	preload(t, w.cc, 20000)
+	const fill = 60000
+	preload(t, w.cc, fill)
 	stop := make(chan struct{})
 	wg := w.run(stop)
-	kills := 0
+	kills, midMove := 0, 0
 	pc.reshard([]int{0, 1, 2}, func(m cluster.Move) {
 		victim := m.From
 		if kills == 1 {
@@ -340,8 +362,13 @@ func TestReshardKillingNodes(t *testing.T) {
 			return
 		}
 		kills++
-		time.Sleep(time.Duration(kills*30) * time.Millisecond)
-		t.Logf("killing shard %d (%s of move %d→%d)", victim, map[bool]string{true: "source", false: "target"}[victim == m.From], m.From, m.To)
+		// Batched moves are quick: kill once keys are on their way,
+		// not after a fixed sleep that may outlast the move.
+		state := pc.awaitKeysSent(m.From)
+		if state == "snapshot" || state == "delta" {
+			midMove++
+		}
+		t.Logf("killing shard %d (%s of move %d→%d) in state %s", victim, map[bool]string{true: "source", false: "target"}[victim == m.From], m.From, m.To, state)
 		pc.nodes[victim].Kill()
 		pc.nodes[victim].Start()
 		waitReady(t, pc.nodes[victim], pc.addrs[victim], time.Minute)
@@ -350,9 +377,12 @@ func TestReshardKillingNodes(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	pc.waitPrimaries()
-	t.Logf("%d kills, %d operations, %d client-visible errors %v", kills, w.ops.Load(), w.errs.Load(), w.errSamples)
+	t.Logf("%d kills (%d mid-move), %d operations, %d client-visible errors %v", kills, midMove, w.ops.Load(), w.errs.Load(), w.errSamples)
+	if midMove == 0 {
+		t.Errorf("no kill landed while keys were being sent: the test did not test a kill mid-move")
+	}
 	w.check(t)
-	for i := range 20000 {
+	for i := range fill {
 		if v, err := w.cc.Get(context.Background(), "fill:"+strconv.Itoa(i)).Result(); err != nil || len(v) != 100 {
 			t.Fatalf("fill:%d after resharding: %d bytes, %v", i, len(v), err)
 		}
