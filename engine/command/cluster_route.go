@@ -76,6 +76,9 @@ type clusterState struct {
 	// history keeps the last migrations this node drove, for
 	// CLUSTER GETSLOTMIGRATIONS. Guarded by the engine lock.
 	history []*outMigration
+	// migrated sums what the node's finished migrations did, for the
+	// metrics' counters (history forgets). Guarded by the engine lock.
+	migrated MigrationStats
 }
 
 // EnableCluster makes the node route by the cluster's slot map. Call it

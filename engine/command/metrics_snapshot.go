@@ -57,6 +57,40 @@ type Metrics struct {
 	// Snapshot is the state of the snapshots the node builds itself
 	// (BGSAVE, SAVE, mnemo local's schedule).
 	Snapshot SnapshotStats
+
+	// Migration sums the slot migrations this node drove as a source,
+	// the one running included; nil when the node is not in a cluster.
+	Migration *MigrationStats
+}
+
+// MigrationStats are counts of the slot migrations a node drove.
+type MigrationStats struct {
+	// Running is set while a migration runs; KeysPlanned is its keys at
+	// its start (0 when none runs).
+	Running     bool
+	KeysPlanned int64
+	// Done, Cancelled and Failed count finished migrations by outcome.
+	Done, Cancelled, Failed int64
+	// KeysSent and BytesSent count what was sent to targets (keys sent
+	// again in a later round count again); KeysDropped the keys the
+	// source deleted once its slots had moved.
+	KeysSent, BytesSent, KeysDropped int64
+}
+
+// add counts migration m's work, and its outcome once it has one. With
+// the engine lock held.
+func (s *MigrationStats) add(m *outMigration) {
+	s.KeysSent += m.keysSent
+	s.BytesSent += m.bytesSent
+	s.KeysDropped += m.keysDropped
+	switch m.state {
+	case migDone:
+		s.Done++
+	case migCancelled:
+		s.Cancelled++
+	case migFailed:
+		s.Failed++
+	}
 }
 
 // SnapshotStats are INFO persistence's figures, for the metrics.
@@ -156,6 +190,14 @@ func (e *Engine) Metrics(latencyBounds []time.Duration) Metrics {
 	e.snap.mu.Lock()
 	m.Snapshot.LastSave = e.snap.last
 	e.snap.mu.Unlock()
+	if cl := e.topo.cl; cl != nil {
+		ms := cl.migrated
+		if out := e.topo.out; out != nil {
+			ms.add(out)
+			ms.Running, ms.KeysPlanned = true, out.keysTotal
+		}
+		m.Migration = &ms
+	}
 	ri := e.replInfo()
 	m.Primary, m.AppliedSeq, m.TailSeq, m.LeaseEpoch = ri.primary, ri.offset, ri.tail, ri.epoch
 	m.Replicated = e.log != nil && e.log.repl != nil

@@ -213,6 +213,7 @@ func (e *Engine) runMigration(ctx context.Context, m *outMigration) {
 	}
 	e.topo.out = nil
 	sent, bytes, dropped := m.keysSent, m.bytesSent, m.keysDropped
+	cl.migrated.add(m)
 	e.mu.Unlock()
 	took := time.Since(m.started).Round(time.Millisecond)
 	if flipped {

@@ -73,12 +73,19 @@ var (
 	descSnapRunning   = desc("mnemo_snapshot_in_progress", "1 while a snapshot (BGSAVE) of this node is being built.")
 	descSnapFailed    = desc("mnemo_snapshot_last_failed", "1 when the node's last BGSAVE failed (INFO rdb_last_bgsave_status:err).")
 	descSnapChanges   = desc("mnemo_snapshot_changes_since_last", "Writes since the newest snapshot began (INFO rdb_changes_since_last_save).")
+	descMigRunning    = desc("mnemo_slot_migration_running", "1 while this node drives a slot migration as its source.")
+	descMigPlanned    = desc("mnemo_slot_migration_keys_planned", "Keys of the slots the running migration moves, counted at its start; 0 when none runs. With mnemo_slot_migration_keys_sent_total's rate, how long it has to go.")
+	descMigrations    = desc("mnemo_slot_migrations_total", "Slot migrations this node drove to an end, by result: done, cancelled or failed.", "result")
+	descMigKeys       = desc("mnemo_slot_migration_keys_sent_total", "Keys this node sent to the targets of its slot migrations (a key sent again in a later round counts again).")
+	descMigBytes      = desc("mnemo_slot_migration_bytes_sent_total", "Bytes of keys this node sent to the targets of its slot migrations.")
+	descMigDropped    = desc("mnemo_slot_migration_keys_dropped_total", "Keys this node deleted after their slots moved away.")
 	engineDescs       = []*prometheus.Desc{
 		descInfo, descCommands, descCommandDuration, descErrorReplies, descClients, descBlocked, descConnections,
 		descRejectedConns, descKeys, descExpiringKeys, descExpired, descEvicted, descHits, descMisses, descMemUsed,
 		descMemMax, descNetIn, descNetOut, descLogUp, descLogCommitted, descLogPending, descLogAppends, descLogBytes,
 		descLogWrites, descLogFence, descLogFailures, descLogRebuilds, descPrimary, descLeaseEpoch, descApplied,
 		descTail, descLag, descSnapLast, descSnapRunning, descSnapFailed, descSnapChanges,
+		descMigRunning, descMigPlanned, descMigrations, descMigKeys, descMigBytes, descMigDropped,
 	}
 )
 
@@ -171,6 +178,16 @@ func (c *engineCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descSnapRunning, boolValue(m.Snapshot.InProgress))
 	gauge(descSnapFailed, boolValue(m.Snapshot.LastFailed))
 	gauge(descSnapChanges, float64(m.Snapshot.Changes))
+	if mg := m.Migration; mg != nil {
+		gauge(descMigRunning, boolValue(mg.Running))
+		gauge(descMigPlanned, float64(mg.KeysPlanned))
+		counter(descMigrations, float64(mg.Done), "done")
+		counter(descMigrations, float64(mg.Cancelled), "cancelled")
+		counter(descMigrations, float64(mg.Failed), "failed")
+		counter(descMigKeys, float64(mg.KeysSent))
+		counter(descMigBytes, float64(mg.BytesSent))
+		counter(descMigDropped, float64(mg.KeysDropped))
+	}
 }
 
 func boolValue(b bool) float64 {
