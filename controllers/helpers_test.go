@@ -132,8 +132,9 @@ func TestShardNodes(t *testing.T) {
 func TestParseReplication(t *testing.T) {
 	var n plan.Node
 	parseReplication(&n, "# Replication\r\nrole:slave\r\nmaster_host:127.0.0.1\r\nmaster_failover_state:no-failover\r\n"+
-		"master_repl_offset:41\r\nmnemo_lease_epoch:3\r\nmnemo_log_tail:45\r\nmnemo_repl_lag:4\r\n")
-	if !n.Answered || n.Role != mnemov1.RoleReplica || n.Offset != 41 || n.Epoch != 3 || n.Lag != 4 || n.FailingOver {
+		"master_repl_offset:41\r\nmnemo_lease_epoch:3\r\nmnemo_log_tail:45\r\nmnemo_repl_lag:4\r\n\r\n# Memory\r\nused_memory:1048576\r\nmaxmemory:4194304\r\n")
+	if !n.Answered || n.Role != mnemov1.RoleReplica || n.Offset != 41 || n.Epoch != 3 || n.Lag != 4 || n.FailingOver ||
+		n.UsedMemory != 1<<20 || n.MaxMemory != 4<<20 {
 		t.Errorf("replica: %+v", n)
 	}
 	n = plan.Node{}

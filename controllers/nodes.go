@@ -129,7 +129,7 @@ func (n nodes) observe(ctx context.Context, c *mnemov1.Cluster, sts *appsv1.Stat
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reply, err := n.do(ctx, c, p, "INFO", "replication")
+			reply, err := n.do(ctx, c, p, "INFO", "replication", "memory")
 			if err != nil {
 				return
 			}
@@ -142,8 +142,8 @@ func (n nodes) observe(ctx context.Context, c *mnemov1.Cluster, sts *appsv1.Stat
 	return out
 }
 
-// parseReplication reads the fields of INFO replication the operator
-// uses (docs/failover.md) into n.
+// parseReplication reads the fields of INFO replication and memory the
+// operator uses (docs/failover.md) into n.
 func parseReplication(n *plan.Node, info string) {
 	fields := map[string]string{}
 	for _, line := range strings.Split(info, "\n") {
@@ -163,6 +163,8 @@ func parseReplication(n *plan.Node, info string) {
 	n.Epoch, _ = strconv.ParseInt(fields["mnemo_lease_epoch"], 10, 64)
 	n.Offset, _ = strconv.ParseInt(fields["master_repl_offset"], 10, 64)
 	n.Lag, _ = strconv.ParseInt(fields["mnemo_repl_lag"], 10, 64)
+	n.UsedMemory, _ = strconv.ParseInt(fields["used_memory"], 10, 64)
+	n.MaxMemory, _ = strconv.ParseInt(fields["maxmemory"], 10, 64)
 	if st := fields["master_failover_state"]; st != "" && st != "no-failover" {
 		n.FailingOver = true
 	}

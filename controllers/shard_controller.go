@@ -355,7 +355,8 @@ func shardNodes(pods []corev1.Pod, observed []plan.Node) []mnemov1.ShardNode {
 			role = mnemov1.RoleUnknown
 		}
 		nodes = append(nodes, mnemov1.ShardNode{Name: p.Name, Role: role, Ready: podReady(&p),
-			NodeType: p.Annotations[specs.AnnotationNodeType], AppliedSequence: o.Offset, Lag: o.Lag, Updated: o.Updated})
+			NodeType: p.Annotations[specs.AnnotationNodeType], AppliedSequence: o.Offset, Lag: o.Lag, Updated: o.Updated,
+			UsedMemoryBytes: o.UsedMemory, MaxMemoryBytes: o.MaxMemory})
 	}
 	slices.SortFunc(nodes, func(a, b mnemov1.ShardNode) int { return strings.Compare(a.Name, b.Name) })
 	return nodes

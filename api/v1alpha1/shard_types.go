@@ -140,6 +140,13 @@ type ShardNode struct {
 	// reported (INFO replication mnemo_repl_lag).
 	// +optional
 	Lag int64 `json:"lag,omitempty"`
+	// UsedMemoryBytes is the memory the node's data takes, as it reported
+	// (INFO memory used_memory, what maxmemory is checked against).
+	// +optional
+	UsedMemoryBytes int64 `json:"usedMemoryBytes,omitempty"`
+	// MaxMemoryBytes is the node's maxmemory; 0 is no limit.
+	// +optional
+	MaxMemoryBytes int64 `json:"maxMemoryBytes,omitempty"`
 	// Updated is whether the pod runs the StatefulSet's current template.
 	// +optional
 	Updated bool `json:"updated,omitempty"`

@@ -153,7 +153,8 @@ func makeCluster(t *testing.T, ns, name string, shards int32) {
 		}
 		s.Status = mnemov1.ShardStatus{
 			Slots: fmt.Sprintf("%d-%d", i*100, i*100+99), Primary: s.Name + "-0", ReadyNodes: 2,
-			Nodes: []mnemov1.ShardNode{{Name: s.Name + "-0", Role: mnemov1.RolePrimary, Ready: true}, {Name: s.Name + "-1", Role: mnemov1.RoleReplica, Ready: true}},
+			Nodes: []mnemov1.ShardNode{{Name: s.Name + "-0", Role: mnemov1.RolePrimary, Ready: true, UsedMemoryBytes: 12 << 20, MaxMemoryBytes: 1 << 30},
+				{Name: s.Name + "-1", Role: mnemov1.RoleReplica, Ready: true}},
 		}
 		if err := k8s.Status().Update(ctx, s); err != nil {
 			t.Fatal(err)
@@ -186,7 +187,7 @@ func TestStatus(t *testing.T) {
 		"Endpoint:   orders." + ns + ".svc:6379",
 		"node type db.t4g.small → db.r7g.large, 1/4 nodes  [#####...............]  25%",
 		"Snapshot:   orders-daily, 2h0m",
-		"orders-shard-0-0 primary, orders-shard-0-1 replica",
+		"orders-shard-0-0 primary 12.0MiB/1.0GiB (1%), orders-shard-0-1 replica",
 		"Normal  Updating  Cluster/orders  Cluster is Updating: rolling out db.r7g.large",
 	} {
 		if !strings.Contains(out, want) {

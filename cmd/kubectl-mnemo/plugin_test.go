@@ -63,3 +63,20 @@ func TestProgressBar(t *testing.T) {
 		}
 	}
 }
+
+func TestMemoryText(t *testing.T) {
+	for _, c := range []struct {
+		used, limit int64
+		want        string
+	}{
+		{512, 0, "512B"},
+		{1536, 0, "1.5KiB"},
+		{12 << 20, 1 << 30, "12.0MiB/1.0GiB (1%)"},
+		{900 << 20, 1 << 30, "900.0MiB/1.0GiB (87%)"},
+		{3 << 40, 0, "3.0TiB"},
+	} {
+		if got := memoryText(c.used, c.limit); got != c.want {
+			t.Errorf("memoryText(%d, %d) = %q, want %q", c.used, c.limit, got, c.want)
+		}
+	}
+}

@@ -181,6 +181,9 @@ func renderStatus(w io.Writer, st *clusterStatus, now time.Time) {
 			if !n.Ready {
 				mark = " not ready"
 			}
+			if n.UsedMemoryBytes > 0 {
+				mark += " " + memoryText(n.UsedMemoryBytes, n.MaxMemoryBytes)
+			}
 			nodes = append(nodes, fmt.Sprintf("%s %s%s", n.Name, n.Role, mark))
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d/%d\t%d\t%s\n", s.Spec.Index, dash(slots), primary, s.Status.ReadyNodes, s.Spec.Nodes, sum.Lag, dash(strings.Join(nodes, ", ")))
@@ -209,4 +212,27 @@ func progressBar(frac float64) string {
 	frac = min(max(frac, 0), 1)
 	n := int(frac*20 + 0.5)
 	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 20-n) + fmt.Sprintf("] %3.0f%%", frac*100)
+}
+
+// memoryText is a node's memory as "12.5MiB/1.0GiB (1%)", or the used
+// figure alone without a maxmemory.
+func memoryText(used, limit int64) string {
+	if limit <= 0 {
+		return bytesText(used)
+	}
+	return fmt.Sprintf("%s/%s (%d%%)", bytesText(used), bytesText(limit), used*100/limit)
+}
+
+// bytesText is n bytes in binary units, one decimal.
+func bytesText(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%dB", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f%ciB", float64(n)/float64(div), "KMGTP"[exp])
 }

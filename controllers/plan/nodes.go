@@ -40,6 +40,9 @@ type Node struct {
 	// (replica) or committed (primary) log sequence; Lag the entries it
 	// has yet to apply.
 	Epoch, Offset, Lag int64
+	// UsedMemory and MaxMemory are INFO memory's used_memory and
+	// maxmemory (0: no limit), in bytes.
+	UsedMemory, MaxMemory int64
 	// FailingOver: the node, a primary, is handing its lease over.
 	FailingOver bool
 }
