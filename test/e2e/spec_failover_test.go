@@ -11,10 +11,13 @@ import (
 
 // TestPrimaryKilledFailsOver runs a Cluster of 3 shards of a primary and a
 // replica, one Redis Cluster, under a go-redis ClusterClient's writes from
-// inside the cluster, and deletes a shard's primary pod at once (as a
-// crash): the replica takes the shard's lease and serves (the data plane's
-// failover, no operator involved), the operator's StatefulSet replaces the
-// pod, which rejoins as a replica, and no acknowledged write is lost.
+// inside the cluster, and deletes each shard's primary pod in turn at
+// once (as a crash): the replica takes the shard's lease and serves (the
+// data plane's failover, no operator involved), the operator's
+// StatefulSet replaces the pod, which rejoins as a replica, and no
+// acknowledged write is lost. Each kill is timed to the client's first
+// acknowledged write after it (issue target: p99 under 10 s; with three
+// kills a run, the slowest is reported).
 func TestPrimaryKilledFailsOver(t *testing.T) {
 	e := suite(t)
 	const spec = "3x(1+1): primary killed"
@@ -29,27 +32,34 @@ func TestPrimaryKilledFailsOver(t *testing.T) {
 	c.Spec.NodeType = "db.dev.micro"
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
-	const load = 45 * time.Second
-	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "failover")
-	time.Sleep(load / 3)
-	victim := e.primaryOf(t, ns, c.ShardName(1), int(c.NodesPerShard()), c.ClientPort())
-	killed := time.Now()
-	uid := e.killPod(t, ns, victim)
-	t.Logf("Killed primary %s", victim)
-	record(spec, "primary pod replaced and Ready", e.waitReplaced(t, ns, victim, uid, 3*time.Minute))
+	const load = 30 * time.Second
+	var slowest time.Duration
+	for shard := range int(c.Spec.NumShards) {
+		name := fmt.Sprintf("load-%d", shard)
+		e.startCheck(t, ns, name, "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", name)
+		time.Sleep(load / 3)
+		victim := e.primaryOf(t, ns, c.ShardName(int32(shard)), int(c.NodesPerShard()), c.ClientPort())
+		killed := time.Now()
+		uid := e.killPod(t, ns, victim)
+		t.Logf("Killed primary %s", victim)
+		record(spec, fmt.Sprintf("shard %d: primary pod replaced and Ready", shard), e.waitReplaced(t, ns, victim, uid, 3*time.Minute))
 
-	r := e.waitCheck(t, ns, "load", load+3*time.Minute)
-	requireNoLoss(t, r)
-	if end := time.UnixMilli(r.LongestGapEnd); end.After(killed) {
-		record(spec, "kill to first acknowledged write", end.Sub(killed))
-	} else {
-		t.Errorf("the client's longest write gap ended at %v, before the kill at %v", end, killed)
+		r := e.waitCheck(t, ns, name, load+3*time.Minute)
+		requireNoLoss(t, r)
+		end := time.UnixMilli(r.LongestGapEnd)
+		if !end.After(killed) {
+			t.Fatalf("shard %d: the client's longest write gap ended at %v, before the kill at %v", shard, end, killed)
+		}
+		took := end.Sub(killed)
+		slowest = max(slowest, took)
+		record(spec, fmt.Sprintf("shard %d: kill to first acknowledged write", shard), took)
+		if r.LongestGap > load/2 {
+			t.Errorf("shard %d: writes stopped for %v of a %v run: the shard did not fail over", shard, r.LongestGap, load)
+		}
+		e.waitAvailable(t, c)
 	}
-	record(spec, "longest write gap seen by the client", r.LongestGap)
-	if r.LongestGap > load/2 {
-		t.Errorf("writes stopped for %v of a %v run: the shard did not fail over", r.LongestGap, load)
-	}
-	e.waitAvailable(t, c)
+	// A figure, not a threshold: the machine is shared.
+	record(spec, "slowest kill to first acknowledged write", slowest)
 }
 
 // primaryOf returns the name of the pod of StatefulSet sts (nodes pods)
