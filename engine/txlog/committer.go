@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,6 +59,11 @@ type Committer struct {
 	OnFail func(err error)
 
 	Stats CommitStats
+
+	// wake, when the log server runs in this process, finishes
+	// acknowledged batches behind the log's next read (wake.go); nil
+	// finishes them on the acknowledging goroutine.
+	wake *pollWaker
 }
 
 type sentBatch struct {
@@ -92,6 +98,9 @@ func NewCommitter(st *Stream, lastSeq uint64, maxInflight int, timeout time.Dura
 		p:       NewPipeline(lastSeq, maxInflight),
 		sent:    map[*nats.Msg]sentBatch{},
 		errSig:  make(chan struct{}, 1),
+	}
+	if st.embedded {
+		c.wake = sharedPollWaker()
 	}
 	st.OnAppend(AppendHandlers{Ack: c.onAck, Fail: c.onFail})
 	return c
@@ -272,8 +281,17 @@ func (c *Committer) attemptFailed(ctx context.Context, s sentBatch, err error) {
 }
 
 // batchID is the id an append of batch b carries, unique to this writer.
-func (c *Committer) batchID(b *Batch) string {
-	return fmt.Sprintf("%s-%d-%d", c.writer, c.epoch, b.ID)
+func (c *Committer) batchID(b *Batch) string { return c.batchIDOf(b.ID) }
+
+// batchIDOf is the id of the batch numbered id of the present epoch.
+func (c *Committer) batchIDOf(id uint64) string {
+	out := make([]byte, 0, len(c.writer)+24)
+	out = append(out, c.writer...)
+	out = append(out, '-')
+	out = strconv.AppendUint(out, c.epoch, 10)
+	out = append(out, '-')
+	out = strconv.AppendUint(out, id, 10)
+	return string(out)
 }
 
 // acked completes batch b: it sends what waits for a slot, then wakes the
@@ -285,6 +303,11 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 	var err error
 	if failed == nil {
 		err = c.sendReady()
+		if c.wake != nil {
+			// Queued under mu, so batches finish in append order even
+			// when two goroutines complete appends at once.
+			c.wake.finish(done)
+		}
 	}
 	c.mu.Unlock()
 	if failed != nil {
@@ -299,7 +322,9 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 		c.Stats.Writes.Add(int64(d.Writer().Groups()))
 		observeCommit(d, time.Since(d.SentAt))
 	}
-	Finish(done)
+	if c.wake == nil {
+		Finish(done)
+	}
 	if err != nil {
 		c.fail(err)
 	}
@@ -323,7 +348,11 @@ func (c *Committer) sendReady() error {
 func (c *Committer) send(b *Batch) error {
 	data := b.Data()
 	b.Attempt++
-	m, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b))
+	follows := ""
+	if b.Follows != 0 {
+		follows = c.batchIDOf(b.Follows)
+	}
+	m, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b), follows)
 	if err != nil {
 		return fmt.Errorf("cannot append to the log: %w", err)
 	}
