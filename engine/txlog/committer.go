@@ -59,11 +59,6 @@ type Committer struct {
 	OnFail func(err error)
 
 	Stats CommitStats
-
-	// wake, when the log server runs in this process, finishes
-	// acknowledged batches behind the log's next read (wake.go); nil
-	// finishes them on the acknowledging goroutine.
-	wake *pollWaker
 }
 
 type sentBatch struct {
@@ -98,9 +93,6 @@ func NewCommitter(st *Stream, lastSeq uint64, maxInflight int, timeout time.Dura
 		p:       NewPipeline(lastSeq, maxInflight),
 		sent:    map[*nats.Msg]sentBatch{},
 		errSig:  make(chan struct{}, 1),
-	}
-	if st.embedded {
-		c.wake = sharedPollWaker()
 	}
 	st.OnAppend(AppendHandlers{Ack: c.onAck, Fail: c.onFail})
 	return c
@@ -303,11 +295,6 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 	var err error
 	if failed == nil {
 		err = c.sendReady()
-		if c.wake != nil {
-			// Queued under mu, so batches finish in append order even
-			// when two goroutines complete appends at once.
-			c.wake.finish(done)
-		}
 	}
 	c.mu.Unlock()
 	if failed != nil {
@@ -322,9 +309,7 @@ func (c *Committer) acked(b *Batch, seq uint64) {
 		c.Stats.Writes.Add(int64(d.Writer().Groups()))
 		observeCommit(d, time.Since(d.SentAt))
 	}
-	if c.wake == nil {
-		Finish(done)
-	}
+	Finish(done)
 	if err != nil {
 		c.fail(err)
 	}

@@ -13,23 +13,16 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-// testStream starts a log server of this process and opens shard 0's
-// stream on it, over a connection the package knows as embedded (the
-// committer wakes writers through the poll waker) or, with remote, over a
-// plain connection (as a node reaches a log server elsewhere).
-func testStream(t *testing.T, remote bool) (*Stream, *nats.Conn) {
+// testStream starts a log server and opens shard 0's stream on it over
+// loopback TCP, as mnemo local does.
+func testStream(t *testing.T) (*Stream, *nats.Conn) {
 	t.Helper()
 	srv, err := StartServer(ServerConfig{Name: "test", Dir: t.TempDir(), Listen: "127.0.0.1:-1", Token: "t0ken"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(srv.Shutdown)
-	var nc *nats.Conn
-	if remote {
-		nc, err = nats.Connect(srv.ClientURL(), nats.Token("t0ken"))
-	} else {
-		nc, err = srv.DialLoopback("test")
-	}
+	nc, err := srv.DialLoopback("test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,9 +32,6 @@ func testStream(t *testing.T, remote bool) (*Stream, *nats.Conn) {
 	st, err := OpenStream(ctx, nc, 0, 1)
 	if err != nil {
 		t.Fatal(err)
-	}
-	if st.embedded == remote {
-		t.Fatalf("stream embedded = %v over a remote = %v connection", st.embedded, remote)
 	}
 	return st, nc
 }
@@ -60,10 +50,10 @@ func waitBatch(t *testing.T, b *Batch) {
 // writer's groups in the order it added them, and batches finish in
 // append order (when the newest is done, all are).
 func TestCommitterPipelinesInOrder(t *testing.T) {
-	for _, remote := range []bool{false, true} {
-		t.Run(fmt.Sprintf("remote=%v", remote), func(t *testing.T) {
-			st, _ := testStream(t, remote)
-			c := NewCommitter(st, 0, 4, 10*time.Second, "w")
+	for _, inflight := range []int{1, 4} {
+		t.Run(fmt.Sprintf("inflight=%d", inflight), func(t *testing.T) {
+			st, _ := testStream(t)
+			c := NewCommitter(st, 0, inflight, 10*time.Second, "w")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			go c.Run(ctx)
@@ -142,7 +132,7 @@ func TestCommitterPipelinesInOrder(t *testing.T) {
 // land fences all of them: none lands behind it, although the second
 // append's expected sequence is exactly the foreign entry's.
 func TestCommitterPipelinedFenceIsExact(t *testing.T) {
-	st, nc := testStream(t, false)
+	st, nc := testStream(t)
 	js, err := jetstream.New(nc)
 	if err != nil {
 		t.Fatal(err)
@@ -209,32 +199,5 @@ func TestCommitterPipelinedFenceIsExact(t *testing.T) {
 	defer mu.Unlock()
 	if len(failures) != 1 {
 		t.Fatalf("OnFail called %d times, want 1", len(failures))
-	}
-}
-
-// The poll waker finishes batches in the order they were queued, however
-// they were grouped.
-func TestPollWakerFinishesInOrder(t *testing.T) {
-	k := sharedPollWaker()
-	if k == nil {
-		t.Fatal("no poll waker")
-	}
-	var all []*Batch
-	for round := range 50 {
-		var done []*Batch
-		for range round%4 + 1 {
-			b := &Batch{ID: uint64(len(all) + 1), done: make(chan struct{})}
-			done = append(done, b)
-			all = append(all, b)
-		}
-		k.finish(done)
-	}
-	for i := len(all) - 1; i >= 0; i-- {
-		waitBatch(t, all[i])
-		for _, b := range all[:i] {
-			if !isDone(b) {
-				t.Fatalf("batch %d finished before batch %d", all[i].ID, b.ID)
-			}
-		}
 	}
 }

@@ -130,27 +130,7 @@ func splitHostPort(hp string) (string, int, error) {
 // Connect opens a client connection to this server, in-process when it
 // does not listen.
 func (s *Server) Connect(name string) (*nats.Conn, error) {
-	return embeddedConn(nats.Connect("", nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1),
-		nats.ClosedHandler(forgetEmbeddedConn)))
-}
-
-// embeddedConns holds the open connections to a log server of this
-// process (Connect, DialLoopback): streams opened on them are embedded.
-var embeddedConns sync.Map // *nats.Conn → struct{}
-
-func embeddedConn(nc *nats.Conn, err error) (*nats.Conn, error) {
-	if err == nil {
-		embeddedConns.Store(nc, struct{}{})
-	}
-	return nc, err
-}
-
-func forgetEmbeddedConn(nc *nats.Conn) { embeddedConns.Delete(nc) }
-
-// isEmbeddedConn reports whether nc leads to a log server of this process.
-func isEmbeddedConn(nc *nats.Conn) bool {
-	_, ok := embeddedConns.Load(nc)
-	return ok
+	return nats.Connect("", nats.Name(name), nats.InProcessServer(s.ns), nats.MaxReconnects(-1))
 }
 
 // DialLoopback connects to this server over its (loopback) listener with
@@ -158,8 +138,8 @@ func isEmbeddedConn(nc *nats.Conn) bool {
 // appends faster than the in-process one, whose synchronous pipe forces a
 // goroutine hand-off on every write.
 func (s *Server) DialLoopback(name string) (*nats.Conn, error) {
-	return embeddedConn(nats.Connect(s.ClientURL(), nats.Name(name), nats.Token(s.token), nats.MaxReconnects(-1),
-		nats.ReconnectWait(50*time.Millisecond), nats.ClosedHandler(forgetEmbeddedConn)))
+	return nats.Connect(s.ClientURL(), nats.Name(name), nats.Token(s.token), nats.MaxReconnects(-1),
+		nats.ReconnectWait(50*time.Millisecond))
 }
 
 // Dial connects to a log server (or cluster) by URL(s), waiting up to

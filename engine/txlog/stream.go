@@ -31,10 +31,6 @@ type Stream struct {
 	subject string
 	// onAppend receives the outcomes of AppendAsync's appends.
 	onAppend atomic.Pointer[AppendHandlers]
-	// embedded is set when the log server runs in this process (its
-	// connection came from Server.DialLoopback or Server.Connect): the
-	// committer then wakes writers behind the log's reader (wake.go).
-	embedded bool
 }
 
 // AppendHandlers receive the outcomes of a stream's appends, identified
@@ -53,7 +49,7 @@ func StreamName(shard int) string { return "MNEMO_SHARD_" + strconv.Itoa(shard) 
 // OpenStream connects a shard's log over nc, creating the stream with the
 // given replica count if it does not exist yet.
 func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Stream, error) {
-	st := &Stream{nc: nc, embedded: isEmbeddedConn(nc)}
+	st := &Stream{nc: nc}
 	// An append that gets no acknowledgement within attemptTimeout is
 	// sent again (the connection or the stream leader may have gone).
 	// Outcomes go to callbacks rather than to each append's future: the
