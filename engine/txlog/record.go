@@ -37,6 +37,10 @@ type BatchWriter struct {
 	// group state
 	groupStart int // offset of the open group's count placeholder, -1 if none
 	effects    int
+	// encoded is the length of buf when Bytes last wrote the header, 0
+	// if it has not since the batch changed: a resent batch is not
+	// written again while an earlier attempt's message may be read.
+	encoded int
 }
 
 // NewBatchWriter returns an empty batch.
@@ -57,6 +61,7 @@ func (w *BatchWriter) Reset() {
 	w.groups = 0
 	w.groupStart = -1
 	w.effects = 0
+	w.encoded = 0
 }
 
 // Groups returns the number of complete groups.
@@ -114,6 +119,10 @@ func putUvarint5(b []byte, v uint64) {
 // Reset). Calling it again returns the same encoding.
 func (w *BatchWriter) Bytes() []byte {
 	out := w.buf
+	if w.encoded == len(out) {
+		return out
+	}
+	w.encoded = len(out)
 	out[0] = FormatVersion
 	putUvarint5(out[headerLen:], uint64(w.groups))
 	binary.LittleEndian.PutUint32(out[1:5], crc32.Checksum(out[headerLen:], castagnoli))
