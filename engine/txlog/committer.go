@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,8 +273,17 @@ func (c *Committer) attemptFailed(ctx context.Context, s sentBatch, err error) {
 }
 
 // batchID is the id an append of batch b carries, unique to this writer.
-func (c *Committer) batchID(b *Batch) string {
-	return fmt.Sprintf("%s-%d-%d", c.writer, c.epoch, b.ID)
+func (c *Committer) batchID(b *Batch) string { return c.batchIDOf(b.ID) }
+
+// batchIDOf is the id of the batch numbered id of the present epoch.
+func (c *Committer) batchIDOf(id uint64) string {
+	out := make([]byte, 0, len(c.writer)+24)
+	out = append(out, c.writer...)
+	out = append(out, '-')
+	out = strconv.AppendUint(out, c.epoch, 10)
+	out = append(out, '-')
+	out = strconv.AppendUint(out, id, 10)
+	return string(out)
 }
 
 // acked completes batch b: it sends what waits for a slot, then wakes the
@@ -323,7 +333,11 @@ func (c *Committer) sendReady() error {
 func (c *Committer) send(b *Batch) error {
 	data := b.Data()
 	b.Attempt++
-	m, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b))
+	follows := ""
+	if b.Follows != 0 {
+		follows = c.batchIDOf(b.Follows)
+	}
+	m, err := c.st.AppendAsync(data, b.ExpectLast, c.batchID(b), follows)
 	if err != nil {
 		return fmt.Errorf("cannot append to the log: %w", err)
 	}

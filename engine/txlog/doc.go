@@ -11,12 +11,17 @@
 // # Record format
 //
 // One JetStream message is one batch: every group of effects that arrived
-// while the previous append was in flight (group commit). Layout, version 1:
+// while the previous append was in flight (group commit). Each append
+// expects the stream's last sequence (the fence); an append sent while
+// others are in flight also expects the entry there to be the one sent
+// before it (Nats-Expected-Last-Msg-Id), so no append of a deposed
+// primary can land behind another writer's entry. Layout, version 1:
 //
 //	offset  size  field
 //	0       1     format version (1); a reader refuses versions it does not know
 //	1       4     CRC-32C (Castagnoli) of everything from offset 5, little endian
-//	5       ...   uvarint group count, then the groups
+//	5       ...   uvarint group count, then the groups (the count is written
+//	              padded to 5 bytes, so a batch is encoded in place)
 //
 // A group is applied atomically (a command, or a whole MULTI/EXEC):
 //

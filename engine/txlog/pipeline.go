@@ -15,6 +15,11 @@ type Batch struct {
 	// ExpectLast is the stream sequence this append expects to follow: the
 	// fence. Set when the batch is sealed.
 	ExpectLast uint64
+	// Follows is the ID of the batch in flight that this one was sealed
+	// behind, 0 if none was: the entry at ExpectLast must be that batch's
+	// (the append also expects its id), so a batch can never land behind
+	// a foreign entry that took the place of the one before it.
+	Follows uint64
 	// Seq is the stream sequence the batch was committed at.
 	Seq uint64
 	// acked is set when the log acknowledged the batch, which may be
@@ -68,6 +73,9 @@ type Pipeline struct {
 	nextID      uint64
 	maxInflight int
 	failed      error
+	// sizeHint is the size of the last batch sealed: the next one's
+	// buffer starts about that big.
+	sizeHint int
 }
 
 // NewPipeline returns a pipeline whose next append follows sequence
@@ -95,7 +103,7 @@ func (p *Pipeline) OpenFor(n int) (*Batch, error) {
 		p.open = nil
 	}
 	if p.open == nil {
-		p.open = &Batch{ID: p.nextID, w: NewBatchWriter(), done: make(chan struct{})}
+		p.open = &Batch{ID: p.nextID, w: NewBatchWriterSize(max(n, min(p.sizeHint+p.sizeHint/4, 1<<20))), done: make(chan struct{})}
 		p.nextID++
 	}
 	return p.open, nil
@@ -131,6 +139,11 @@ func (p *Pipeline) Next() (*Batch, bool) {
 		return nil, false
 	}
 	b.ExpectLast = p.lastSeq + uint64(len(p.inflight))
+	b.Follows = 0
+	if n := len(p.inflight); n > 0 {
+		b.Follows = p.inflight[n-1].ID
+	}
+	p.sizeHint = b.w.Len()
 	p.inflight = append(p.inflight, b)
 	return b, true
 }

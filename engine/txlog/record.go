@@ -14,6 +14,11 @@ const FormatVersion = 1
 const (
 	headerLen   = 5
 	kindEffects = 1
+	// countLen is the room the writer keeps after the header for the
+	// batch's group count, written as a padded 5-byte uvarint (which
+	// decoders read as any uvarint), so that the batch is encoded in
+	// place, with no copy when it is sent.
+	countLen = 5
 )
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -32,21 +37,31 @@ type BatchWriter struct {
 	// group state
 	groupStart int // offset of the open group's count placeholder, -1 if none
 	effects    int
+	// encoded is the length of buf when Bytes last wrote the header, 0
+	// if it has not since the batch changed: a resent batch is not
+	// written again while an earlier attempt's message may be read.
+	encoded int
 }
 
 // NewBatchWriter returns an empty batch.
-func NewBatchWriter() *BatchWriter {
-	w := &BatchWriter{groupStart: -1}
+func NewBatchWriter() *BatchWriter { return NewBatchWriterSize(0) }
+
+// NewBatchWriterSize returns an empty batch whose buffer has room for
+// about n bytes of effects, so that a batch of the expected size is
+// encoded without growing (and copying) its buffer.
+func NewBatchWriterSize(n int) *BatchWriter {
+	w := &BatchWriter{groupStart: -1, buf: make([]byte, 0, headerLen+countLen+max(n, 0))}
 	w.Reset()
 	return w
 }
 
 // Reset empties the batch, keeping its buffer.
 func (w *BatchWriter) Reset() {
-	w.buf = append(w.buf[:0], make([]byte, headerLen)...)
+	w.buf = append(w.buf[:0], make([]byte, headerLen+countLen)...)
 	w.groups = 0
 	w.groupStart = -1
 	w.effects = 0
+	w.encoded = 0
 }
 
 // Groups returns the number of complete groups.
@@ -99,15 +114,17 @@ func putUvarint5(b []byte, v uint64) {
 	b[4] = byte(v)
 }
 
-// Bytes finishes the batch and returns its encoding. The result aliases the
-// writer's buffer until the next Reset.
+// Bytes finishes the batch and returns its encoding, in place: the result
+// is the writer's buffer, valid until the batch changes (more groups, or
+// Reset). Calling it again returns the same encoding.
 func (w *BatchWriter) Bytes() []byte {
-	body := binary.AppendUvarint(nil, uint64(w.groups))
-	// The group count goes before the groups: rebuild the buffer once.
-	out := make([]byte, 0, len(w.buf)+len(body))
-	out = append(out, FormatVersion, 0, 0, 0, 0)
-	out = append(out, body...)
-	out = append(out, w.buf[headerLen:]...)
+	out := w.buf
+	if w.encoded == len(out) {
+		return out
+	}
+	w.encoded = len(out)
+	out[0] = FormatVersion
+	putUvarint5(out[headerLen:], uint64(w.groups))
 	binary.LittleEndian.PutUint32(out[1:5], crc32.Checksum(out[headerLen:], castagnoli))
 	return out
 }

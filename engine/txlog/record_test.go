@@ -106,3 +106,27 @@ func FuzzDecodeBatch(f *testing.F) {
 		DecodeBatch(data, func([][][]byte) error { return nil })
 	})
 }
+
+// Bytes encodes in place: asking again gives the same bytes, and a group
+// added afterwards is in the next encoding.
+func TestBatchBytesInPlace(t *testing.T) {
+	w := NewBatchWriterSize(64)
+	w.BeginGroup()
+	w.Effect(args("SET", "k", "v"))
+	w.EndGroup()
+	first := append([]byte(nil), w.Bytes()...)
+	if again := w.Bytes(); string(again) != string(first) {
+		t.Fatal("a second Bytes changed the encoding")
+	}
+	w.BeginGroup()
+	w.Effect(args("DEL", "k"))
+	w.EndGroup()
+	got := decodeAll(t, w.Bytes())
+	want := [][][]string{{{"SET", "k", "v"}}, {{"DEL", "k"}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := decodeAll(t, first); len(got) != 1 {
+		t.Fatalf("the first encoding decoded to %q", got)
+	}
+}

@@ -134,9 +134,16 @@ const attemptTimeout = 2 * time.Second
 // AppendAsync starts an append that must follow sequence expectLast (the
 // fence), identified by id, and returns its message: the handlers set
 // with OnAppend receive its outcome, possibly before AppendAsync returns.
-func (st *Stream) AppendAsync(data []byte, expectLast uint64, id string) (*nats.Msg, error) {
-	msg := &nats.Msg{Subject: st.subject, Data: data, Header: nats.Header{}}
-	msg.Header.Set(jetstream.MsgIDHeader, id)
+// If follows is not empty, the entry at expectLast must also carry that
+// id: a pipelined append names the append sent before it, so that it
+// fails, rather than lands, if that one did not land where expected.
+func (st *Stream) AppendAsync(data []byte, expectLast uint64, id, follows string) (*nats.Msg, error) {
+	// The headers are set directly: Header.Set canonicalises each key.
+	h := nats.Header{jetstream.MsgIDHeader: {id}}
+	if follows != "" {
+		h[jetstream.ExpectedLastMsgIDHeader] = []string{follows}
+	}
+	msg := &nats.Msg{Subject: st.subject, Data: data, Header: h}
 	if _, err := st.js.PublishMsgAsync(msg, jetstream.WithExpectLastSequence(expectLast), jetstream.WithExpectStream(st.name)); err != nil {
 		return nil, err
 	}
@@ -177,14 +184,24 @@ func (st *Stream) Replay(ctx context.Context, from uint64, fn func(seq uint64, d
 }
 
 // IsFenced reports whether an append error means the expected last
-// sequence did not hold: another writer appended first.
+// sequence, or the expected id of the entry there, did not hold: another
+// writer appended first, or the append before it did not land.
 func IsFenced(err error) bool {
 	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant, errCodeStreamWrongLastMsgID:
 		return true
 	}
 	return false
 }
+
+// errCodeStreamWrongLastMsgID is JetStream's error for an append whose
+// expected last message id (Nats-Expected-Last-Msg-Id) did not match;
+// nats.go names no constant for it.
+const errCodeStreamWrongLastMsgID jetstream.ErrorCode = 10070
 
 // Name returns the stream's name.
 func (st *Stream) Name() string { return st.name }
