@@ -10,6 +10,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/mnemo-dev/mnemo/engine/internal/retry"
 )
 
 // MaxBatchBytes is the largest batch the log accepts in one append. The
@@ -84,32 +86,17 @@ func OpenStream(ctx context.Context, nc *nats.Conn, shard, replicas int) (*Strea
 		AllowDirect: true,
 	}
 	var s jetstream.Stream
-	var lastErr error
-	for {
-		// A log cluster without a meta leader yet does not answer at
-		// all: bound each attempt, not just the whole wait.
-		actx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		s, err = js.Stream(actx, name)
+	// A log cluster that is still electing its meta leader answers with
+	// errors, or not at all, for a while after start.
+	err = retry.Bounded(ctx, "cannot open log stream "+name, func(ctx context.Context) (err error) {
+		s, err = js.Stream(ctx, name)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
-			s, err = js.CreateStream(actx, cfg)
+			s, err = js.CreateStream(ctx, cfg)
 		}
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() == nil {
-			lastErr = err
-		}
-		// A log cluster that is still electing its meta leader answers
-		// with errors for a while after start.
-		select {
-		case <-ctx.Done():
-			if lastErr == nil {
-				lastErr = ctx.Err()
-			}
-			return nil, fmt.Errorf("cannot open log stream %s: %w", name, lastErr)
-		case <-time.After(200 * time.Millisecond):
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	st.js, st.s, st.name, st.subject = js, s, name, subject
 	return st, nil
