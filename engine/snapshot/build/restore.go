@@ -26,8 +26,8 @@ type RestoreConfig struct {
 	Sources []string
 	// Slots are the slots the shard serves; keys of other slots are left
 	// out, so a restore into more shards splits by slot.
-	Slots  []snapshot.SlotRange
-	Store  *snapshot.Store
+	Slots []snapshot.SlotRange
+	Store *snapshot.Store
 	// SourceStore, when set, opens the store that holds the named
 	// sources (another cluster's log) instead of Store, and release
 	// closes it. It is called only when a restore is due, so a restarted
