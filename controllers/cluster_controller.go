@@ -86,6 +86,7 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		for _, step := range []clusterStep{
 			r.reconcileConfig,
 			r.reconcileLog,
+			r.reconcileRestore,
 			r.reconcileShards,
 			r.reconcileEndpoint,
 			r.reconcileSnapshots,

@@ -1,0 +1,352 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
+	"github.com/mnemo-dev/mnemo/controllers/specs"
+)
+
+// snapshotTimeout bounds a Snapshot from its creation to Available.
+const snapshotTimeout = 5 * time.Minute
+
+// TestRestoreFromSnapshot restores a Cluster's Snapshot into new Clusters
+// on the real local Kubernetes: a Cluster of 2 shards is filled by a
+// go-redis ClusterClient (strings, hashes, keys with a TTL), a Snapshot of
+// it is taken, and two Clusters are created from it, one of 2 shards (a
+// primary and a replica each, both restoring at once) and one of 3 shards
+// (the restore splits by slot). Each must hold exactly the source's keys
+// and values, every key compared, and no other key. Then the source
+// Cluster is deleted: a restored Cluster's pods restart without it (the
+// restore happens once), their template never changed, and a new Cluster
+// restoring from the Snapshot says, in its Degraded condition, that the
+// snapshot's data went with its Cluster.
+func TestRestoreFromSnapshot(t *testing.T) {
+	e := suite(t)
+	const spec = "restore from a Snapshot"
+	flow := time.Now()
+	ns := e.namespace(t, "e2e-restore")
+	ctx := context.Background()
+	cluster := func(name string, shards, replicas int32) *mnemov1.Cluster {
+		c := sample(t, "cluster_minimal.yaml")
+		c.Name = name
+		c.Spec.NumShards = shards
+		c.Spec.NumReplicasPerShard = replicas
+		c.Spec.NodeType = "db.dev.micro"
+		c.Spec.Log.Replicas = 1 // three Clusters' log servers must fit next to each other
+		return c
+	}
+
+	src := cluster("source", 2, 0)
+	record(spec, "source Cluster (2 shards) to Available", e.createAvailable(t, ns, src))
+	want := restoreData()
+	cc := restoreClient(e, ns, src)
+	waitFor(t, "the ClusterClient to write", time.Minute, func() (bool, error) {
+		err := cc.Set(ctx, "probe", "1", 0).Err()
+		return err == nil, err
+	})
+	if err := cc.Del(ctx, "probe").Err(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	want.write(t, cc)
+	record(spec, fmt.Sprintf("write %d keys with a ClusterClient", want.count()), time.Since(start))
+	want.compare(t, "source", cc)
+	cc.Close()
+
+	snap := &mnemov1.Snapshot{ObjectMeta: metav1.ObjectMeta{Name: "before-copy", Namespace: ns},
+		Spec: mnemov1.SnapshotSpec{ClusterName: src.Name}}
+	if err := e.c.Create(ctx, snap); err != nil {
+		t.Fatal(err)
+	}
+	record(spec, "Snapshot to Available", waitFor(t, "Snapshot "+snap.Name+" to be Available", snapshotTimeout, func() (bool, error) {
+		if err := e.c.Get(ctx, client.ObjectKeyFromObject(snap), snap); err != nil {
+			return false, err
+		}
+		if snap.Status.Phase == mnemov1.SnapshotFailed {
+			t.Fatalf("Snapshot failed: %+v", snap.Status.Conditions)
+		}
+		return snap.Status.Phase == mnemov1.SnapshotAvailable, fmt.Errorf("phase %q", snap.Status.Phase)
+	}))
+	t.Logf("Snapshot %s: shards %+v", snap.Name, snap.Status.Shards)
+	// Written after the snapshot: a restore must not have it.
+	cc = restoreClient(e, ns, src)
+	if err := cc.Set(ctx, "after-snapshot", "x", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	cc.Close()
+
+	copies := []*mnemov1.Cluster{cluster("same-shards", 2, 1), cluster("three-shards", 3, 0)}
+	var wg sync.WaitGroup
+	took := make([]time.Duration, len(copies))
+	for i, c := range copies {
+		c.Namespace = ns
+		c.Spec.RestoreFrom = &mnemov1.RestoreSource{SnapshotName: snap.Name}
+		if err := e.c.Create(ctx, c); err != nil {
+			t.Fatalf("cannot create Cluster %s: %v", c.Name, err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			took[i] = e.waitAvailableQuiet(c)
+		}()
+	}
+	wg.Wait()
+	for i, c := range copies {
+		if took[i] < 0 {
+			t.Fatalf("Cluster %s restored from %s did not become Available within %v (phase %q, conditions %+v)",
+				c.Name, snap.Name, availableTimeout, c.Status.Phase, c.Status.Conditions)
+		}
+		record(spec, fmt.Sprintf("restore into %d shards: create to Available", c.Spec.NumShards), took[i])
+		if r := c.Status.Restore; r == nil || r.SourceCluster != src.Name || len(r.Sources) != 2 {
+			t.Errorf("%s: status.restore %+v", c.Name, r)
+		}
+	}
+	uids := map[string]map[string]string{}
+	for _, c := range copies {
+		cc := restoreClient(e, ns, c)
+		start := time.Now()
+		want.compare(t, c.Name, cc)
+		t.Logf("%s: %d keys compared in %v", c.Name, want.count(), time.Since(start).Round(time.Millisecond))
+		cc.Close()
+		uids[c.Name] = e.restorePodUIDs(t, ns, c)
+	}
+
+	// The source goes; its log, which held the snapshot, goes with it.
+	if err := e.c.Delete(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the source Cluster's log to be gone", 3*time.Minute, func() (bool, error) {
+		var pods corev1.PodList
+		if err := e.c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{specs.LabelCluster: src.Name}); err != nil {
+			return false, err
+		}
+		err := e.c.Get(ctx, client.ObjectKeyFromObject(src), &mnemov1.Cluster{})
+		return len(pods.Items) == 0 && client.IgnoreNotFound(err) == nil && err != nil, fmt.Errorf("%d pods left", len(pods.Items))
+	})
+
+	// A restored node restarts without its source: it has data, so it
+	// does not restore again.
+	c := copies[0]
+	victim := c.ShardName(0) + "-1"
+	old := e.killPod(t, ns, victim)
+	record(spec, "restored node restarted after the source is gone", e.waitReplaced(t, ns, victim, old, 3*time.Minute))
+	e.waitAvailable(t, c)
+	cc = restoreClient(e, ns, c)
+	waitFor(t, "the ClusterClient to read "+c.Name, time.Minute, func() (bool, error) {
+		err := cc.Get(ctx, "s:0").Err()
+		return err == nil, err
+	})
+	want.compare(t, c.Name+" after a node restarted", cc)
+	cc.Close()
+	for _, c := range copies {
+		now := e.restorePodUIDs(t, ns, c)
+		for pod, uid := range uids[c.Name] {
+			if pod != victim && now[pod] != uid {
+				t.Errorf("pod %s was replaced (uid %s → %s): the restore flags must not roll the nodes", pod, uid, now[pod])
+			}
+		}
+	}
+
+	gone := cluster("too-late", 1, 0)
+	gone.Namespace = ns
+	gone.Spec.RestoreFrom = &mnemov1.RestoreSource{SnapshotName: snap.Name}
+	if err := e.c.Create(ctx, gone); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "Cluster too-late to say why it cannot restore", time.Minute, func() (bool, error) {
+		if err := e.c.Get(ctx, client.ObjectKeyFromObject(gone), gone); err != nil {
+			return false, err
+		}
+		d := meta.FindStatusCondition(gone.Status.Conditions, mnemov1.ConditionDegraded)
+		ok := gone.Status.Phase == mnemov1.ClusterFailed && d != nil && d.Reason == mnemov1.ReasonSnapshotNotAvailable &&
+			strings.Contains(d.Message, "no longer exists")
+		return ok, fmt.Errorf("phase %q, Degraded %+v", gone.Status.Phase, d)
+	})
+	d := meta.FindStatusCondition(gone.Status.Conditions, mnemov1.ConditionDegraded)
+	t.Logf("Cluster too-late: %s: %s", d.Reason, d.Message)
+	var shards mnemov1.ShardList
+	if err := e.c.List(ctx, &shards, client.InNamespace(ns), client.MatchingLabels{specs.LabelCluster: gone.Name}); err == nil && len(shards.Items) > 0 {
+		t.Errorf("Cluster too-late has %d Shards: nothing is built for a restore that cannot be done", len(shards.Items))
+	}
+	took0 := time.Since(flow)
+	record(spec, "the whole flow", took0)
+	t.Logf("the whole restore flow took %v", took0.Round(time.Second))
+}
+
+// waitAvailableQuiet waits like waitAvailable but, for use from several
+// goroutines, returns -1 instead of failing the test.
+func (e *env) waitAvailableQuiet(c *mnemov1.Cluster) time.Duration {
+	start := time.Now()
+	for time.Since(start) < availableTimeout {
+		if err := e.c.Get(context.Background(), client.ObjectKeyFromObject(c), c); err == nil && c.Status.Phase == mnemov1.ClusterAvailable {
+			return time.Since(start)
+		}
+		time.Sleep(poll)
+	}
+	return -1
+}
+
+// restorePodUIDs maps each data pod of the Cluster to its UID.
+func (e *env) restorePodUIDs(t *testing.T, ns string, c *mnemov1.Cluster) map[string]string {
+	t.Helper()
+	var pods corev1.PodList
+	if err := e.c.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{
+		specs.LabelCluster: c.Name, specs.LabelComponent: specs.ComponentNode}); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range pods.Items {
+		out[p.Name] = string(p.UID)
+	}
+	return out
+}
+
+// restoreClient connects a ClusterClient to the Cluster's data pods from
+// the test process. Nodes announce <pod>.<shard>.<ns>.svc, which only
+// cluster DNS resolves: the dialer turns such a name into the pod's IP
+// (the local cluster's pod network is reachable from this machine).
+func restoreClient(e *env, ns string, c *mnemov1.Cluster) *redis.ClusterClient {
+	port := strconv.Itoa(int(c.ClientPort()))
+	var seeds []string
+	var pods corev1.PodList
+	_ = e.c.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{
+		specs.LabelCluster: c.Name, specs.LabelComponent: specs.ComponentNode})
+	for _, p := range pods.Items {
+		seeds = append(seeds, p.Name+"."+p.Spec.Subdomain+"."+ns+".svc:"+port)
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if labels := strings.Split(host, "."); len(labels) == 4 && labels[3] == "svc" {
+			pod, err := e.pod(labels[2], labels[0])
+			if err != nil {
+				return nil, err
+			}
+			if pod.Status.PodIP == "" {
+				return nil, fmt.Errorf("pod %s has no IP", labels[0])
+			}
+			host = pod.Status.PodIP
+		}
+		d := net.Dialer{Timeout: 2 * time.Second}
+		return d.DialContext(ctx, network, net.JoinHostPort(host, p))
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Dialer: dial, MaxRedirects: 16, MaxRetries: 3,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
+}
+
+// restoreDataSet is what the source Cluster holds: strings, hashes, and
+// strings with a TTL far in the future.
+type restoreDataSet struct {
+	strs   map[string]string
+	hashes map[string]map[string]string
+	ttls   map[string]string
+}
+
+func restoreData() *restoreDataSet {
+	d := &restoreDataSet{strs: map[string]string{}, hashes: map[string]map[string]string{}, ttls: map[string]string{}}
+	for i := range 3000 {
+		d.strs["s:"+strconv.Itoa(i)] = fmt.Sprintf("value-%d-%s", i, strings.Repeat("v", i%50))
+	}
+	for i := range 200 {
+		h := map[string]string{}
+		for f := range 1 + i%20 {
+			h["f"+strconv.Itoa(f)] = strconv.Itoa(i * f)
+		}
+		d.hashes["h:"+strconv.Itoa(i)] = h
+	}
+	for i := range 100 {
+		d.ttls["t:"+strconv.Itoa(i)] = "expiring-" + strconv.Itoa(i)
+	}
+	return d
+}
+
+func (d *restoreDataSet) count() int { return len(d.strs) + len(d.hashes) + len(d.ttls) }
+
+func (d *restoreDataSet) write(t *testing.T, cc *redis.ClusterClient) {
+	t.Helper()
+	ctx := context.Background()
+	for k, v := range d.strs {
+		if err := cc.Set(ctx, k, v, 0).Err(); err != nil {
+			t.Fatalf("SET %s: %v", k, err)
+		}
+	}
+	for k, h := range d.hashes {
+		if err := cc.HSet(ctx, k, h).Err(); err != nil {
+			t.Fatalf("HSET %s: %v", k, err)
+		}
+	}
+	for k, v := range d.ttls {
+		if err := cc.Set(ctx, k, v, 24*time.Hour).Err(); err != nil {
+			t.Fatalf("SET %s EX: %v", k, err)
+		}
+	}
+}
+
+// compare checks every key and its value, the TTLs, and that the
+// Cluster holds no other key (the masters' DBSIZEs add up).
+func (d *restoreDataSet) compare(t *testing.T, what string, cc *redis.ClusterClient) {
+	t.Helper()
+	ctx := context.Background()
+	bad := 0
+	miss := func(format string, a ...any) {
+		bad++
+		if bad <= 10 {
+			t.Errorf("%s: %s", what, fmt.Sprintf(format, a...))
+		}
+	}
+	for k, want := range d.strs {
+		if got, err := cc.Get(ctx, k).Result(); err != nil || got != want {
+			miss("%s = %q %v, want %q", k, got, err, want)
+		}
+	}
+	for k, want := range d.hashes {
+		got, err := cc.HGetAll(ctx, k).Result()
+		if err != nil || len(got) != len(want) {
+			miss("%s: %d fields %v, want %d", k, len(got), err, len(want))
+			continue
+		}
+		for f, v := range want {
+			if got[f] != v {
+				miss("%s.%s = %q, want %q", k, f, got[f], v)
+			}
+		}
+	}
+	for k, want := range d.ttls {
+		got, err := cc.Get(ctx, k).Result()
+		ttl, terr := cc.PTTL(ctx, k).Result()
+		if err != nil || got != want || terr != nil || ttl <= 0 || ttl > 24*time.Hour {
+			miss("%s = %q %v, TTL %v %v, want %q with a TTL under a day", k, got, err, ttl, terr, want)
+		}
+	}
+	var mu sync.Mutex
+	var total int64
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+		n, err := m.DBSize(ctx).Result()
+		mu.Lock()
+		total += n
+		mu.Unlock()
+		return err
+	})
+	if err != nil || total != int64(d.count()) {
+		miss("the masters hold %d keys (%v), want exactly %d", total, err, d.count())
+	}
+	if bad > 0 {
+		t.Fatalf("%s: %d differences from the source's data", what, bad)
+	}
+}
