@@ -430,3 +430,25 @@ func TestCertificate(t *testing.T) {
 		t.Errorf("spec %+v", spec)
 	}
 }
+
+// The operator's user replaces a User of its name and renders in order.
+func TestWithOperatorUser(t *testing.T) {
+	users := []ResolvedUser{{Name: "zed", AccessString: "on ~* +@all", Hashes: []string{"aa"}},
+		{Name: OperatorUser, AccessString: "on ~* +@all", Hashes: []string{"bb"}}}
+	got := RenderACL("mine", WithOperatorUser(users, "cc"))
+	want := "user default off -@all\n" +
+		"user mnemo-operator on #cc -@all +info +ping +role +config|get +config|set +cluster +failover\n" +
+		"user zed on #aa ~* +@all\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if len(users) != 2 || users[1].Hashes[0] != "bb" {
+		t.Errorf("WithOperatorUser changed its argument: %+v", users)
+	}
+	c := testCluster()
+	s := OperatorSecret(c, []byte("pw"))
+	ownerIs(t, "operator Secret", s.ObjectMeta, "Cluster", "orders")
+	if s.Name != "orders-operator" || string(s.Data[OperatorPasswordKey]) != "pw" {
+		t.Errorf("operator Secret %+v", s)
+	}
+}
