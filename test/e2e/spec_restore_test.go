@@ -26,14 +26,15 @@ const snapshotTimeout = 5 * time.Minute
 // TestRestoreFromSnapshot restores a Cluster's Snapshot into new Clusters
 // on the real local Kubernetes: a Cluster of 2 shards is filled by a
 // go-redis ClusterClient (strings, hashes, keys with a TTL), a Snapshot of
-// it is taken, and two Clusters are created from it, one of 2 shards (a
-// primary and a replica each, both restoring at once) and one of 3 shards
-// (the restore splits by slot). Each must hold exactly the source's keys
-// and values, every key compared, and no other key. Then the source
-// Cluster is deleted: a restored Cluster's pods restart without it (the
-// restore happens once), their template never changed, and a new Cluster
-// restoring from the Snapshot says, in its Degraded condition, that the
-// snapshot's data went with its Cluster.
+// it is taken, and two Clusters are created from it in turn, one of 2
+// shards (a primary and a replica each, both restoring at once) and one of
+// 3 shards (the restore splits by slot). Each must hold exactly the
+// source's keys and values, every key compared, and no other key (not
+// the one written after the snapshot). Then the source Cluster is
+// deleted: a restored node restarts without it (the restore happens
+// once), the other pods never rolled, and a new Cluster restoring from
+// the Snapshot says, in its Degraded condition, that the snapshot's data
+// went with its Cluster.
 func TestRestoreFromSnapshot(t *testing.T) {
 	e := suite(t)
 	const spec = "restore from a Snapshot"
@@ -46,7 +47,6 @@ func TestRestoreFromSnapshot(t *testing.T) {
 		c.Spec.NumShards = shards
 		c.Spec.NumReplicasPerShard = replicas
 		c.Spec.NodeType = "db.dev.micro"
-		c.Spec.Log.Replicas = 1 // three Clusters' log servers must fit next to each other
 		return c
 	}
 
@@ -89,59 +89,46 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	}
 	cc.Close()
 
-	copies := []*mnemov1.Cluster{cluster("same-shards", 2, 1), cluster("three-shards", 3, 0)}
-	var wg sync.WaitGroup
-	took := make([]time.Duration, len(copies))
-	for i, c := range copies {
-		c.Namespace = ns
+	// One restore at a time: three Clusters' log servers do not fit on
+	// the two cores next to each other.
+	restore := func(c *mnemov1.Cluster) {
+		t.Helper()
 		c.Spec.RestoreFrom = &mnemov1.RestoreSource{SnapshotName: snap.Name}
-		if err := e.c.Create(ctx, c); err != nil {
-			t.Fatalf("cannot create Cluster %s: %v", c.Name, err)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			took[i] = e.waitAvailableQuiet(c)
-		}()
-	}
-	wg.Wait()
-	for i, c := range copies {
-		if took[i] < 0 {
-			t.Fatalf("Cluster %s restored from %s did not become Available within %v (phase %q, conditions %+v)",
-				c.Name, snap.Name, availableTimeout, c.Status.Phase, c.Status.Conditions)
-		}
-		record(spec, fmt.Sprintf("restore into %d shards: create to Available", c.Spec.NumShards), took[i])
+		record(spec, fmt.Sprintf("restore into %d shards (1+%d): create to Available", c.Spec.NumShards, c.Spec.NumReplicasPerShard),
+			e.createAvailable(t, ns, c))
 		if r := c.Status.Restore; r == nil || r.SourceCluster != src.Name || len(r.Sources) != 2 {
 			t.Errorf("%s: status.restore %+v", c.Name, r)
 		}
-	}
-	uids := map[string]map[string]string{}
-	for _, c := range copies {
 		cc := restoreClient(e, ns, c)
+		defer cc.Close()
+		waitFor(t, "the ClusterClient to read "+c.Name, time.Minute, func() (bool, error) {
+			err := cc.Get(ctx, "s:0").Err()
+			return err == nil, err
+		})
 		start := time.Now()
 		want.compare(t, c.Name, cc)
 		t.Logf("%s: %d keys compared in %v", c.Name, want.count(), time.Since(start).Round(time.Millisecond))
-		cc.Close()
-		uids[c.Name] = e.restorePodUIDs(t, ns, c)
 	}
+	same := cluster("same-shards", 2, 1)
+	restore(same)
+	if err := e.c.Delete(ctx, same); err != nil {
+		t.Fatal(err)
+	}
+	e.waitClusterGone(t, ns, same.Name)
+
+	c := cluster("three-shards", 3, 0)
+	restore(c)
+	uids := e.restorePodUIDs(t, ns, c)
 
 	// The source goes; its log, which held the snapshot, goes with it.
 	if err := e.c.Delete(ctx, src); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the source Cluster's log to be gone", 3*time.Minute, func() (bool, error) {
-		var pods corev1.PodList
-		if err := e.c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{specs.LabelCluster: src.Name}); err != nil {
-			return false, err
-		}
-		err := e.c.Get(ctx, client.ObjectKeyFromObject(src), &mnemov1.Cluster{})
-		return len(pods.Items) == 0 && client.IgnoreNotFound(err) == nil && err != nil, fmt.Errorf("%d pods left", len(pods.Items))
-	})
+	e.waitClusterGone(t, ns, src.Name)
 
 	// A restored node restarts without its source: it has data, so it
 	// does not restore again.
-	c := copies[0]
-	victim := c.ShardName(0) + "-1"
+	victim := c.ShardName(0) + "-0"
 	old := e.killPod(t, ns, victim)
 	record(spec, "restored node restarted after the source is gone", e.waitReplaced(t, ns, victim, old, 3*time.Minute))
 	e.waitAvailable(t, c)
@@ -152,12 +139,10 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	})
 	want.compare(t, c.Name+" after a node restarted", cc)
 	cc.Close()
-	for _, c := range copies {
-		now := e.restorePodUIDs(t, ns, c)
-		for pod, uid := range uids[c.Name] {
-			if pod != victim && now[pod] != uid {
-				t.Errorf("pod %s was replaced (uid %s → %s): the restore flags must not roll the nodes", pod, uid, now[pod])
-			}
+	now := e.restorePodUIDs(t, ns, c)
+	for pod, uid := range uids {
+		if pod != victim && now[pod] != uid {
+			t.Errorf("pod %s was replaced (uid %s → %s): the restore flags must not roll the nodes", pod, uid, now[pod])
 		}
 	}
 
@@ -187,17 +172,18 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	t.Logf("the whole restore flow took %v", took0.Round(time.Second))
 }
 
-// waitAvailableQuiet waits like waitAvailable but, for use from several
-// goroutines, returns -1 instead of failing the test.
-func (e *env) waitAvailableQuiet(c *mnemov1.Cluster) time.Duration {
-	start := time.Now()
-	for time.Since(start) < availableTimeout {
-		if err := e.c.Get(context.Background(), client.ObjectKeyFromObject(c), c); err == nil && c.Status.Phase == mnemov1.ClusterAvailable {
-			return time.Since(start)
+// waitClusterGone waits until a deleted Cluster and all its pods are gone.
+func (e *env) waitClusterGone(t *testing.T, ns, name string) {
+	t.Helper()
+	ctx := context.Background()
+	waitFor(t, "Cluster "+name+" and its pods to be gone", 3*time.Minute, func() (bool, error) {
+		var pods corev1.PodList
+		if err := e.c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{specs.LabelCluster: name}); err != nil {
+			return false, err
 		}
-		time.Sleep(poll)
-	}
-	return -1
+		err := e.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &mnemov1.Cluster{})
+		return len(pods.Items) == 0 && client.IgnoreNotFound(err) == nil && err != nil, fmt.Errorf("%d pods left", len(pods.Items))
+	})
 }
 
 // restorePodUIDs maps each data pod of the Cluster to its UID.
