@@ -53,7 +53,7 @@ func (r *ClusterReconciler) operatorPassword(ctx context.Context, c *mnemov1.Clu
 	}
 	pw := s.Data[specs.OperatorPasswordKey]
 	if len(pw) == 0 {
-		return nil, fmt.Errorf("Secret %s has no key %s; delete it and the operator makes a new one", key.Name, specs.OperatorPasswordKey)
+		return nil, fmt.Errorf("the operator's Secret %s has no key %s; delete it and the operator makes a new one", key.Name, specs.OperatorPasswordKey)
 	}
 	return pw, nil
 }
