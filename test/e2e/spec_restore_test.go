@@ -172,7 +172,8 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	t.Logf("the whole restore flow took %v", took0.Round(time.Second))
 }
 
-// waitClusterGone waits until a deleted Cluster and all its pods are gone.
+// waitClusterGone waits until a deleted Cluster and its data and log
+// pods are gone.
 func (e *env) waitClusterGone(t *testing.T, ns, name string) {
 	t.Helper()
 	ctx := context.Background()
@@ -181,8 +182,16 @@ func (e *env) waitClusterGone(t *testing.T, ns, name string) {
 		if err := e.c.List(ctx, &pods, client.InNamespace(ns), client.MatchingLabels{specs.LabelCluster: name}); err != nil {
 			return false, err
 		}
+		left := 0
+		for _, p := range pods.Items {
+			// A Snapshot's Job pods carry the Cluster's labels and
+			// outlive it, as the Snapshot does.
+			if p.Labels[specs.LabelComponent] != specs.ComponentSnapshot {
+				left++
+			}
+		}
 		err := e.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: name}, &mnemov1.Cluster{})
-		return len(pods.Items) == 0 && client.IgnoreNotFound(err) == nil && err != nil, fmt.Errorf("%d pods left", len(pods.Items))
+		return left == 0 && client.IgnoreNotFound(err) == nil && err != nil, fmt.Errorf("%d pods left", left)
 	})
 }
 
