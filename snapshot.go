@@ -61,6 +61,7 @@ var (
 	restoreFlags = []roleFlag{
 		{"restore-from", "SOURCES", "seed an empty cluster from snapshots: comma-separated files (Mnemo snapshots or Redis RDB files) or snapshot names in the store ([SHARD/]NAME); keys outside --restore-slots are left out, so a restore may change the shard count", ""},
 		{"restore-slots", "RANGES", "the slots this shard serves, as 0-5460,5461-10922 (default all)", ""},
+		{"restore-log", "URLS", "the log whose JetStream object store holds the --restore-from snapshots, when it is another cluster's (default: this node's own snapshot store)", ""},
 	}
 	localSnapshotFlags = []roleFlag{
 		{"snapshot-interval", "DURATION", "build a snapshot this often (0 for only on BGSAVE/SAVE)", "1h"},
@@ -297,8 +298,14 @@ func setupSnapshots(ctx context.Context, role string, vals map[string]string, cf
 		if err != nil {
 			return nil, fmt.Errorf("--restore-slots: %w", err)
 		}
-		if _, err := build.Restore(octx, build.RestoreConfig{Sources: strings.Split(src, ","), Slots: slots,
-			Store: store, Stream: st, Shard: shard, Engine: cfg, Log: log}); err != nil {
+		rc := build.RestoreConfig{Sources: strings.Split(src, ","), Slots: slots,
+			Store: store, Stream: st, Shard: shard, Engine: cfg, Log: log}
+		if urls := vals["restore-log"]; urls != "" {
+			rc.SourceStore = func(ctx context.Context) (*snapshot.Store, func(), error) {
+				return openRestoreLog(ctx, urls, replicas)
+			}
+		}
+		if _, err := build.Restore(octx, rc); err != nil {
 			return nil, err
 		}
 	}
@@ -347,6 +354,22 @@ func setupSnapshots(ctx context.Context, role string, vals map[string]string, cf
 		}
 		return store.Open(ctx, shard, info)
 	}, nil
+}
+
+// openRestoreLog opens the snapshot store of another cluster's log, which
+// a new cluster restores from: the snapshots a Kubernetes Snapshot builds
+// stay in the log of the Cluster they were taken of.
+func openRestoreLog(ctx context.Context, urls string, replicas int) (*snapshot.Store, func(), error) {
+	nc, err := txlog.Dial(urls, "mnemo-restore", time.Minute)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--restore-log: %w", err)
+	}
+	store, err := snapshot.OpenJetStream(ctx, nc, replicas)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("--restore-log %s: %w", urls, err)
+	}
+	return store, nc.Close, nil
 }
 
 // parseSlotRanges reads "0-5460,5461-10922"; "" is every slot.

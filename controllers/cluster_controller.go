@@ -86,6 +86,7 @@ func (r *ClusterReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ct
 		for _, step := range []clusterStep{
 			r.reconcileConfig,
 			r.reconcileLog,
+			r.reconcileRestore,
 			r.reconcileShards,
 			r.reconcileEndpoint,
 			r.reconcileSnapshots,
@@ -148,9 +149,17 @@ func (r *ClusterReconciler) reconcileBuiltins(ctx context.Context, c *mnemov1.Cl
 // NetworkPolicies. Data nodes pick up a changed ACL file from their Secret
 // volume; parameters are applied live (CONFIG SET) in later work.
 func (r *ClusterReconciler) reconcileConfig(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) (ctrl.Result, error) {
+	users := in.users
+	if c.Spec.ACLName != mnemov1.OpenAccessACLName {
+		pw, err := r.operatorPassword(ctx, c)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		users = specs.WithOperatorUser(users, specs.HashPassword(pw))
+	}
 	objs := []client.Object{
 		specs.ConfigMap(c, specs.RenderParameters(c.Spec.ParameterGroupName, in.params, in.nodeType)),
-		specs.ACLSecret(c, specs.RenderACL(c.Spec.ACLName, in.users)),
+		specs.ACLSecret(c, specs.RenderACL(c.Spec.ACLName, users)),
 	}
 	for _, np := range specs.NetworkPolicies(c) {
 		objs = append(objs, np)

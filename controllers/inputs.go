@@ -65,6 +65,12 @@ type clusterInputs struct {
 	// what it had).
 	resharding      *mnemov1.ReshardingStatus
 	reshardingKnown bool
+	// restore is spec.restoreFrom resolved, to record in status.restore
+	// before any data node is made; restoreWait says what the restore
+	// waits for instead.
+	restore     *mnemov1.RestoreStatus
+	restoreWait string
+
 	// requeueAfter asks for another look without stopping the later
 	// steps (a resharding polls its move while the rest goes on).
 	requeueAfter time.Duration
@@ -87,16 +93,8 @@ func (r *ClusterReconciler) resolveCluster(ctx context.Context, c *mnemov1.Clust
 	}
 	in.nodeType = nt
 
-	if rf := c.Spec.RestoreFrom; rf != nil && !c.WasEverAvailable() {
-		err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: rf.SnapshotName}, &mnemov1.Snapshot{})
-		switch {
-		case apierrors.IsNotFound(err):
-			in.problem = &plan.Problem{Reason: mnemov1.ReasonSnapshotNotFound,
-				Message: fmt.Sprintf("spec.restoreFrom: no Snapshot %q in namespace %s to restore from", rf.SnapshotName, c.Namespace)}
-			return in, nil
-		case err != nil:
-			return nil, err
-		}
+	if err := r.resolveRestore(ctx, c, in); err != nil || in.problem != nil {
+		return in, err
 	}
 
 	if c.Spec.ParameterGroupName != mnemov1.DefaultParameterGroupName {

@@ -171,6 +171,9 @@ type kubelet struct {
 	logURL  string
 	log     *proc
 	ports   map[string]int // pod name → its port, kept across incarnations
+	// auth is the user and password the probe connects to a pod's node
+	// with: the operator's, when the Cluster's ACL is not open-access.
+	auth map[string][2]string
 
 	mu    sync.Mutex
 	procs map[string]*podProc // by pod name
@@ -186,7 +189,7 @@ type kubelet struct {
 // stopped, with every process it started, when the test ends.
 func startKubelet(t *testing.T, ns string) *kubelet {
 	t.Helper()
-	k := &kubelet{t: t, ns: ns, dir: t.TempDir(), ports: map[string]int{}, procs: map[string]*podProc{},
+	k := &kubelet{t: t, ns: ns, dir: t.TempDir(), ports: map[string]int{}, procs: map[string]*podProc{}, auth: map[string][2]string{},
 		stopc: make(chan struct{}), done: make(chan struct{})}
 	logPort := freePort(t)
 	var err error
@@ -305,9 +308,25 @@ func (k *kubelet) startNode(ctx context.Context, p *corev1.Pod) (*podProc, error
 	if err := os.WriteFile(conf, []byte(cm.Data["mnemo.conf"]), 0o644); err != nil {
 		return nil, err
 	}
-	proc, err := startProc(k.t, filepath.Join(dir, "out"), "node", conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
+	args := []string{"node", conf, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 		"--dir", dir, "--log", k.logURL, "--shard", p.Labels[specs.LabelShard], "--role", "auto",
-		"--log-replicas", "1", "--lease-ttl", nodeLeaseTTL)
+		"--log-replicas", "1", "--lease-ttl", nodeLeaseTTL}
+	// A Cluster with an ACL of its own: the node gets the rendered file
+	// (as the pod mounts it), and the probe connects as the operator.
+	var op corev1.Secret
+	if err := k8s.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: cluster + "-operator"}, &op); err == nil {
+		var acl corev1.Secret
+		if err := k8s.Get(ctx, client.ObjectKey{Namespace: k.ns, Name: cluster + "-acl"}, &acl); err != nil {
+			return nil, err
+		}
+		file := filepath.Join(dir, specs.ACLFileKey)
+		if err := os.WriteFile(file, acl.Data[specs.ACLFileKey], 0o600); err != nil {
+			return nil, err
+		}
+		args = append(args, "--aclfile", file)
+		k.auth[p.Name] = [2]string{specs.OperatorUser, string(op.Data[specs.OperatorPasswordKey])}
+	}
+	proc, err := startProc(k.t, filepath.Join(dir, "out"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -342,8 +361,10 @@ func (k *kubelet) roleLocked(pod string) string {
 }
 
 func (k *kubelet) client(pod string) *redis.Client {
+	auth := k.auth[pod]
 	return redis.NewClient(&redis.Options{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(k.ports[pod])), Protocol: 2,
-		DisableIdentity: true, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second})
+		DisableIdentity: true, MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: time.Second,
+		Username: auth[0], Password: auth[1]})
 }
 
 // do runs a command on a pod's node.

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
 	"github.com/mnemo-dev/mnemo/controllers/plan"
@@ -57,6 +58,9 @@ func (PodDNSResolver) NodeAddress(_ context.Context, pod *corev1.Pod, port int32
 // nodes reaches data nodes.
 type nodes struct {
 	resolver NodeResolver
+	// secrets reads the operator's password Secrets (operator_user.go);
+	// without it the operator connects as the default user.
+	secrets client.Reader
 }
 
 func (n nodes) address(ctx context.Context, c *mnemov1.Cluster, pod *corev1.Pod) (string, error) {
@@ -73,11 +77,22 @@ func (n nodes) do(ctx context.Context, c *mnemov1.Cluster, pod *corev1.Pod, args
 	if err != nil {
 		return nil, err
 	}
+	user, password := n.credentials(ctx, c)
+	reply, err := n.doAt(ctx, addr, user, password, args...)
+	if user != "" && authRefused(err) {
+		reply, err = n.doAt(ctx, addr, "", "", args...)
+	}
+	return reply, err
+}
+
+// doAt runs one command at addr, authenticated when user is set.
+func (n nodes) doAt(ctx context.Context, addr, user, password string, args ...any) (any, error) {
 	cl := redis.NewClient(&redis.Options{
 		// One try: a node that does not answer is reported as such, and
 		// the next observation asks again.
 		Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: -1, PoolSize: 1, DialerRetries: 1,
 		DialTimeout: nodeTimeout, ReadTimeout: nodeTimeout, WriteTimeout: nodeTimeout,
+		Username: user, Password: password,
 	})
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(ctx, nodeTimeout)

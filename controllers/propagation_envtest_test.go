@@ -54,13 +54,14 @@ func TestPropagation(t *testing.T) {
 			return nil
 		}
 	}
+	opLine := operatorLine(t, ns, "app")
 	aclIs := func(lines ...string) func() error {
 		return func() error {
 			var s corev1.Secret
 			if err := get(ns, "app-acl", &s); err != nil {
 				return err
 			}
-			want := strings.Join(append([]string{"user default off -@all"}, lines...), "\n") + "\n"
+			want := strings.Join(append(append([]string{"user default off -@all"}, lines...), opLine), "\n") + "\n"
 			if got := string(s.Data["users.acl"]); got != want {
 				return fmt.Errorf("ACL file\n%s\nwant\n%s", got, want)
 			}

@@ -62,12 +62,11 @@ func TestMissingReferences(t *testing.T) {
 	t.Run("restore source", func(t *testing.T) {
 		create(&mnemov1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "restored"},
 			Spec: mnemov1.ClusterSpec{RestoreFrom: &mnemov1.RestoreSource{SnapshotName: "nightly"}}})
-		degraded(t, ns, "restored", mnemov1.ClusterFailed, mnemov1.ReasonSnapshotNotFound, `no Snapshot "nightly" in namespace`)
+		degraded(t, ns, "restored", mnemov1.ClusterFailed, mnemov1.ReasonSnapshotNotFound, "Snapshot nightly: no such Snapshot in namespace")
 		if err := k8s.Create(ctx, &mnemov1.Snapshot{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: ns},
 			Spec: mnemov1.SnapshotSpec{ClusterName: "elsewhere"}}); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, "built once the snapshot exists", func() error { return get(ns, "restored-shard-0", &mnemov1.Shard{}) })
 		eventually(t, "a snapshot of a missing Cluster fails", func() error {
 			var s mnemov1.Snapshot
 			if err := get(ns, "nightly", &s); err != nil {
@@ -78,6 +77,11 @@ func TestMissingReferences(t *testing.T) {
 			}
 			return nil
 		})
+		// The restore of a failed Snapshot cannot be done; nothing is built.
+		degraded(t, ns, "restored", mnemov1.ClusterFailed, mnemov1.ReasonSnapshotNotAvailable, "the Snapshot failed")
+		if err := gone(ns, "restored-shard-0", &mnemov1.Shard{}); err != nil {
+			t.Errorf("nothing is built for a restore that cannot be done: %v", err)
+		}
 	})
 
 	t.Run("cert-manager", func(t *testing.T) {

@@ -212,12 +212,14 @@ func checkOrders(t *testing.T, ns string, passwords map[string]string) {
 		return nil
 	})
 	var acl corev1.Secret
+	opLine := operatorLine(t, ns, "orders")
 	eventually(t, "ACL file", func() error {
 		if err := get(ns, "orders-acl", &acl); err != nil {
 			return err
 		}
 		want := "user default off -@all\n" +
 			"user app on #" + specs.HashPassword([]byte(passwords["app"])) + " ~* &* +@all -@dangerous\n" +
+			opLine + "\n" +
 			"user reader on #" + specs.HashPassword([]byte(passwords["reader"])) + " ~* &* +@read +@connection\n"
 		if got := string(acl.Data["users.acl"]); got != want {
 			return fmt.Errorf("got\n%s\nwant\n%s", got, want)

@@ -100,8 +100,8 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 	catalog := &catalogSource{reader: mgr.GetAPIReader(), namespace: opts.OperatorNamespace, name: opts.NodeTypesConfigMap}
 	base := base{Client: mgr.GetClient(), Scheme: mgr.GetScheme()}
 	for _, r := range []interface{ SetupWithManager(ctrl.Manager) error }{
-		&ClusterReconciler{base: base, Recorder: recorder("mnemo-cluster"), Catalog: catalog, Options: opts, Slots: opts.Slots, APIReader: mgr.GetAPIReader(), nodes: nodes{resolver: opts.Nodes}},
-		&ShardReconciler{base: base, Recorder: recorder("mnemo-shard"), Catalog: catalog, Options: opts, nodes: nodes{resolver: opts.Nodes}},
+		&ClusterReconciler{base: base, Recorder: recorder("mnemo-cluster"), Catalog: catalog, Options: opts, Slots: opts.Slots, APIReader: mgr.GetAPIReader(), nodes: nodes{resolver: opts.Nodes, secrets: base.Client}},
+		&ShardReconciler{base: base, Recorder: recorder("mnemo-shard"), Catalog: catalog, Options: opts, nodes: nodes{resolver: opts.Nodes, secrets: base.Client}},
 		&ParameterGroupReconciler{base: base, Recorder: recorder("mnemo-parametergroup")},
 		&UserReconciler{base: base, Recorder: recorder("mnemo-user")},
 		&ACLReconciler{base: base, Recorder: recorder("mnemo-acl")},

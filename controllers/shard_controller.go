@@ -175,6 +175,12 @@ func (r *ShardReconciler) reconcileNodes(ctx context.Context, v *shardView) (ctr
 		// The Cluster reports this as its problem; nothing to build.
 		return ctrl.Result{}, nil
 	}
+	if restorePending(c) {
+		// The Cluster records its restore before making Shards, but this
+		// cache may not have seen the record yet: nodes built now would
+		// start empty.
+		return ctrl.Result{RequeueAfter: requeueStep}, nil
+	}
 	restart, err := r.restartParameters(ctx, c, nt)
 	if err != nil {
 		return ctrl.Result{}, err

@@ -3,6 +3,7 @@ package controllers
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -58,14 +59,17 @@ func (r *SnapshotReconciler) reconcileStart(ctx context.Context, snap *mnemov1.S
 	if err != nil {
 		return err
 	}
+	var list mnemov1.ShardList
+	if err := r.List(ctx, &list, client.InNamespace(c.Namespace), client.MatchingFields{indexClusterName: c.Name}); err != nil {
+		return fmt.Errorf("cannot list the Shards of %s: %w", c.Name, err)
+	}
 	image := specs.Image(&c, r.Options.DefaultImage)
-	slots := plan.BalancedSlots(int(c.Spec.NumShards))
-	shards := make([]mnemov1.SnapshotShard, len(slots))
-	jobs := make([]client.Object, len(slots))
-	for i := range slots {
-		job := specs.SnapshotJob(&c, snap, int32(i), image)
+	shards := snapshotShards(&c, list.Items)
+	jobs := make([]client.Object, len(shards))
+	for i := range shards {
+		job := specs.SnapshotJob(&c, snap, shards[i].Index, image)
 		jobs[i] = job
-		shards[i] = mnemov1.SnapshotShard{Index: int32(i), Job: job.Name, Slots: plan.FormatSlots(slots[i])}
+		shards[i].Job = job.Name
 	}
 	if err := r.applyAll(ctx, r.Recorder, snap, jobs...); err != nil {
 		return err
@@ -79,6 +83,27 @@ func (r *SnapshotReconciler) reconcileStart(ctx context.Context, snap *mnemov1.S
 		setSnapshotPhase(s, mnemov1.SnapshotCreating, mnemov1.ReasonCreating,
 			fmt.Sprintf("building %d shard snapshots", len(shards)), now)
 	})
+}
+
+// snapshotShards are the shards a snapshot covers, with the slots each
+// owns as the Shards' specs say (the live slot map, which a resharding
+// keeps them in line with): every Shard owning slots, in index order, a
+// Shard being emptied by a resharding included. Before the Shards report
+// slots, the slots the first node gives each bootstrap shard.
+func snapshotShards(c *mnemov1.Cluster, shards []mnemov1.Shard) []mnemov1.SnapshotShard {
+	var out []mnemov1.SnapshotShard
+	for _, s := range shards {
+		if len(s.Spec.SlotRanges) > 0 && metav1.IsControlledBy(&s, c) {
+			out = append(out, mnemov1.SnapshotShard{Index: s.Spec.Index, Slots: plan.FormatSlots(s.Spec.SlotRanges)})
+		}
+	}
+	if len(out) == 0 {
+		for i, slots := range plan.BalancedSlots(int(c.ClusterShardsFlag())) {
+			out = append(out, mnemov1.SnapshotShard{Index: int32(i), Slots: plan.FormatSlots(slots)})
+		}
+	}
+	slices.SortFunc(out, func(a, b mnemov1.SnapshotShard) int { return int(a.Index - b.Index) })
+	return out
 }
 
 // reconcileProgress follows the Jobs: a failed Job fails the Snapshot,

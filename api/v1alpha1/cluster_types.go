@@ -326,6 +326,30 @@ type ClusterStatus struct {
 	// +kubebuilder:validation:Minimum=1
 	// +optional
 	BootstrapShards int32 `json:"bootstrapShards,omitempty"`
+
+	// Restore is spec.restoreFrom resolved, recorded once before the
+	// first data node is made: the data nodes' restore flags are built
+	// from it, so they do not change (and the nodes do not roll) when the
+	// Snapshot or its Cluster goes away later.
+	// +optional
+	Restore *RestoreStatus `json:"restore,omitempty"`
+}
+
+// RestoreStatus is where a restored Cluster's data nodes read their first
+// data from. A node restores only into an empty shard (empty log and
+// snapshot store), so these stay in the nodes' command line and are
+// ignored after the first start.
+type RestoreStatus struct {
+	// SnapshotName is the Snapshot restored.
+	SnapshotName string `json:"snapshotName"`
+	// SourceCluster is the Cluster the Snapshot was taken of; its log's
+	// object store holds the snapshot's files.
+	SourceCluster string `json:"sourceCluster"`
+	// Log is the URL of that log, the nodes' --restore-log.
+	Log string `json:"log"`
+	// Sources are the per-shard snapshots, as SHARD/NAME, every shard of
+	// the Snapshot: each new shard keeps the keys of its own slots.
+	Sources []string `json:"sources"`
 }
 
 // AppliedParameters names what a Cluster's running nodes were last given.

@@ -46,6 +46,12 @@ const (
 	ReasonClusterNotFound = "ClusterNotFound"
 	// ReasonSnapshotNotFound: spec.restoreFrom names no Snapshot.
 	ReasonSnapshotNotFound = "SnapshotNotFound"
+	// ReasonSnapshotNotAvailable: spec.restoreFrom names a Snapshot that
+	// is not (yet) Available, or whose data is gone.
+	ReasonSnapshotNotAvailable = "SnapshotNotAvailable"
+	// ReasonRestoreNotSupported: spec.restoreFrom asks for what the
+	// operator cannot do yet (a point in time).
+	ReasonRestoreNotSupported = "RestoreNotSupported"
 	// ReasonCertManagerMissing: spec.tls.issuerRef is set but cert-manager
 	// is not installed.
 	ReasonCertManagerMissing = "CertManagerMissing"

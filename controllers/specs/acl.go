@@ -79,6 +79,41 @@ func userLine(u ResolvedUser) string {
 	return strings.Join(append(parts, rules...), " ")
 }
 
+// OperatorUser is the ACL user the operator connects to a Cluster's data
+// nodes as, when its ACL is not open-access: it needs roles and lag
+// (INFO), live parameters (CONFIG SET), the slot map and slot moves
+// (CLUSTER), and planned handoffs (FAILOVER). It is added to every such
+// Cluster's ACL file; a User of that name is left out of the file.
+const OperatorUser = "mnemo-operator"
+
+// OperatorAccess is OperatorUser's access string: those commands, no key
+// and no channel.
+const OperatorAccess = "on -@all +info +ping +role +config|get +config|set +cluster +failover"
+
+// OperatorPasswordKey is the key of the operator's password in its Secret.
+const OperatorPasswordKey = "password"
+
+// OperatorSecretName is the Secret holding the password of the
+// operator's user on a Cluster's nodes.
+func OperatorSecretName(c *mnemov1.Cluster) string { return c.Name + "-operator" }
+
+// OperatorSecret holds the password the operator authenticates with on a
+// Cluster's nodes; the Cluster owns it, and the operator makes it once.
+func OperatorSecret(c *mnemov1.Cluster, password []byte) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: ownedBy(OperatorSecretName(c), c.Namespace, Labels(c, ComponentConfig), c, "Cluster"),
+		Type:       corev1.SecretTypeOpaque,
+		Data:       map[string][]byte{OperatorPasswordKey: password},
+	}
+}
+
+// WithOperatorUser returns users with the operator's user, with the hash
+// of its password, in place of any user of that name.
+func WithOperatorUser(users []ResolvedUser, passwordHash string) []ResolvedUser {
+	out := slices.DeleteFunc(slices.Clone(users), func(u ResolvedUser) bool { return u.Name == OperatorUser })
+	return append(out, ResolvedUser{Name: OperatorUser, AccessString: OperatorAccess, Hashes: []string{passwordHash}})
+}
+
 // ACLSecret holds a Cluster's rendered ACL file, which every data node
 // mounts under /etc/mnemo/acl. It holds hashes only, never a password.
 func ACLSecret(c *mnemov1.Cluster, rendered string) *corev1.Secret {

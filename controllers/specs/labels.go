@@ -20,6 +20,10 @@ const (
 	LabelShard = "mnemo.dev/shard"
 	// LabelSnapshot names the Snapshot a Job builds.
 	LabelSnapshot = "mnemo.dev/snapshot"
+	// LabelRestoreSource, on the data pods of a restored Cluster, names
+	// the Cluster whose log holds the snapshot they restore from: that
+	// Cluster's NetworkPolicy lets them reach its log.
+	LabelRestoreSource = "mnemo.dev/restore-source"
 )
 
 // Components, the values of LabelComponent.

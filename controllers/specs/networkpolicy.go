@@ -14,7 +14,11 @@ import (
 //     Jobs) accepts any traffic from the Cluster's own pods and nothing
 //     else;
 //   - <cluster>-clients: data nodes also accept the client port (only the
-//     TLS port when TLS is on) and the metrics port from anywhere.
+//     TLS port when TLS is on) and the metrics port from anywhere;
+//   - <cluster>-restores: log servers also accept their client port from
+//     the data pods of Clusters restoring from one of this Cluster's
+//     snapshots, which are kept in its log (labelled
+//     LabelRestoreSource=<cluster>).
 //
 // Policies add up, so together they say exactly that.
 func NetworkPolicies(c *mnemov1.Cluster) []*networkingv1.NetworkPolicy {
@@ -25,6 +29,7 @@ func NetworkPolicies(c *mnemov1.Cluster) []*networkingv1.NetworkPolicy {
 	}
 	tcp := corev1.ProtocolTCP
 	metrics := intstr.FromInt32(metricsPort)
+	logPort := intstr.FromInt32(logClientPort)
 	return []*networkingv1.NetworkPolicy{
 		{
 			ObjectMeta: ownedBy(c.Name, c.Namespace, Labels(c, ComponentConfig), c, "Cluster"),
@@ -43,6 +48,18 @@ func NetworkPolicies(c *mnemov1.Cluster) []*networkingv1.NetworkPolicy {
 					{Protocol: &tcp, Port: &clientPort},
 					{Protocol: &tcp, Port: &metrics},
 				}}},
+			},
+		},
+		{
+			ObjectMeta: ownedBy(c.Name+"-restores", c.Namespace, Labels(c, ComponentConfig), c, "Cluster"),
+			Spec: networkingv1.NetworkPolicySpec{
+				PodSelector: metav1.LabelSelector{MatchLabels: SelectorLabels(c, ComponentLog)},
+				PolicyTypes: []networkingv1.PolicyType{networkingv1.PolicyTypeIngress},
+				Ingress: []networkingv1.NetworkPolicyIngressRule{{
+					From: []networkingv1.NetworkPolicyPeer{{PodSelector: &metav1.LabelSelector{
+						MatchLabels: map[string]string{LabelRestoreSource: c.Name}}}},
+					Ports: []networkingv1.NetworkPolicyPort{{Protocol: &tcp, Port: &logPort}},
+				}},
 			},
 		},
 	}

@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -59,6 +60,7 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 		"--metrics-addr", fmt.Sprintf(":%d", metricsPort),
 		"--aclfile", aclDir + "/" + ACLFileKey,
 	}
+	args = append(args, RestoreArgs(c, s.Spec.Index)...)
 	if c.TLSEnabled() {
 		args = append(args,
 			"--tls-port", itoa(c.TLSPort()),
@@ -69,6 +71,31 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 		)
 	}
 	return args
+}
+
+// RestoreArgs are the restore flags of a restored Cluster's shard, from
+// status.restore: every shard of the snapshot (--restore-from), kept to
+// the slots the shard starts with (--restore-slots, its bootstrap slots:
+// the first node creates the slot map that way), read from the source
+// Cluster's log (--restore-log). A node restores only into an empty
+// shard, so the flags stay after the restore and the template does not
+// change: they are built from the recorded status and the bootstrap
+// shard count, never from the Snapshot or the live slot map. Shards added
+// later by a resharding start empty and get their slots by moves.
+func RestoreArgs(c *mnemov1.Cluster, index int32) []string {
+	rec := c.Status.Restore
+	if rec == nil || index >= c.ClusterShardsFlag() {
+		return nil
+	}
+	slots := plan.BalancedSlots(int(c.ClusterShardsFlag()))
+	if int(index) >= len(slots) {
+		return nil
+	}
+	return []string{
+		"--restore-from", strings.Join(rec.Sources, ","),
+		"--restore-slots", plan.FormatSlots(slots[index]),
+		"--restore-log", rec.Log,
+	}
 }
 
 // AnnotationNodeType on a data node's pod names the node type it runs.
@@ -87,6 +114,10 @@ const AnnotationRestartParameters = "mnemo.dev/restart-parameters"
 // restart, "" for none.
 func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, image, restartParams string) *appsv1.StatefulSet {
 	labels := shardLabels(c, s)
+	podLabels := shardLabels(c, s)
+	if c.Status.Restore != nil {
+		podLabels[LabelRestoreSource] = c.Status.Restore.SourceCluster
+	}
 	selector := shardSelector(c, s)
 	annotations := map[string]string{AnnotationNodeType: nt.Name}
 	if restartParams != "" {
@@ -126,7 +157,7 @@ func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, im
 			UpdateStrategy:      appsv1.StatefulSetUpdateStrategy{Type: appsv1.OnDeleteStatefulSetStrategyType},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{
-					Labels:      labels,
+					Labels:      podLabels,
 					Annotations: annotations,
 				},
 				Spec: corev1.PodSpec{

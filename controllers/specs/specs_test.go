@@ -74,6 +74,55 @@ func TestNodeArgs(t *testing.T) {
 	}
 }
 
+// A restored Cluster's nodes get the restore flags from status.restore,
+// kept to their bootstrap slots; they do not follow numShards or the live
+// slots, so a resharding after the restore does not change the template.
+func TestRestoreArgs(t *testing.T) {
+	restored := func(c *mnemov1.Cluster) {
+		c.Status.Restore = &mnemov1.RestoreStatus{SnapshotName: "nightly", SourceCluster: "old",
+			Log: "nats://old-log.shop.svc:4222", Sources: []string{"0/nightly", "1/nightly"}}
+	}
+	for _, tc := range []struct {
+		name    string
+		cluster *mnemov1.Cluster
+		index   int32
+		want    string
+	}{
+		{"not restored", testCluster(), 1, ""},
+		{"shard 0 of 3 from 2", testCluster(restored), 0,
+			"--restore-from 0/nightly,1/nightly --restore-slots 0-5460 --restore-log nats://old-log.shop.svc:4222"},
+		{"shard 2 of 3 from 2", testCluster(restored), 2,
+			"--restore-from 0/nightly,1/nightly --restore-slots 10923-16383 --restore-log nats://old-log.shop.svc:4222"},
+		{"one shard", testCluster(restored, func(c *mnemov1.Cluster) { c.Spec.NumShards = 1 }), 0,
+			"--restore-from 0/nightly,1/nightly --restore-slots 0-16383 --restore-log nats://old-log.shop.svc:4222"},
+		{"resharded to 5: bootstrap slots stay", testCluster(restored, func(c *mnemov1.Cluster) {
+			c.Spec.NumShards, c.Status.BootstrapShards = 5, 3
+		}), 1, "--restore-from 0/nightly,1/nightly --restore-slots 5461-10922 --restore-log nats://old-log.shop.svc:4222"},
+		{"shard added by resharding starts empty", testCluster(restored, func(c *mnemov1.Cluster) {
+			c.Spec.NumShards, c.Status.BootstrapShards = 5, 3
+		}), 3, ""},
+	} {
+		if got := strings.Join(RestoreArgs(tc.cluster, tc.index), " "); got != tc.want {
+			t.Errorf("%s:\n got %s\nwant %s", tc.name, got, tc.want)
+		}
+		s := testShard(testCluster(), min(tc.index, 2))
+		s.Spec.Index = tc.index
+		s.Name = tc.cluster.ShardName(tc.index)
+		sts := ShardStatefulSet(tc.cluster, s, nodeTypeOf(t, "db.r7g.large"), "mnemo:test", "")
+		args := strings.Join(sts.Spec.Template.Spec.Containers[0].Args, " ")
+		if !strings.Contains(args, " --aclfile /etc/mnemo/acl/users.acl"+strings.TrimRight(" "+tc.want, " ")) {
+			t.Errorf("%s: the pod's args do not carry the restore flags: %s", tc.name, args)
+		}
+		label, labelled := sts.Spec.Template.Labels[LabelRestoreSource]
+		if labelled != (tc.cluster.Status.Restore != nil) || (labelled && label != "old") {
+			t.Errorf("%s: pod label %s=%q", tc.name, LabelRestoreSource, label)
+		}
+		if _, ok := sts.Labels[LabelRestoreSource]; ok {
+			t.Errorf("%s: the StatefulSet itself is labelled as restoring", tc.name)
+		}
+	}
+}
+
 func TestShard(t *testing.T) {
 	c := testCluster()
 	s := Shard(c, 2, plan.BalancedSlots(3)[2])
@@ -306,7 +355,7 @@ func TestNetworkPolicies(t *testing.T) {
 		{"tls", testCluster(withTLS), 6380},
 	} {
 		nps := NetworkPolicies(tc.cluster)
-		if len(nps) != 2 {
+		if len(nps) != 3 {
 			t.Fatalf("%s: %d policies", tc.name, len(nps))
 		}
 		own := nps[0]
@@ -318,6 +367,13 @@ func TestNetworkPolicies(t *testing.T) {
 		if clients.Spec.PodSelector.MatchLabels[LabelComponent] != ComponentNode || len(clients.Spec.Ingress[0].From) != 0 ||
 			len(ports) != 2 || ports[0].Port.IntVal != tc.client || ports[1].Port.IntVal != 9121 {
 			t.Errorf("%s: clients policy %+v", tc.name, clients.Spec)
+		}
+		restores := nps[2]
+		in := restores.Spec.Ingress
+		if restores.Name != "orders-restores" || restores.Spec.PodSelector.MatchLabels[LabelComponent] != ComponentLog ||
+			len(in) != 1 || len(in[0].From) != 1 || in[0].From[0].PodSelector.MatchLabels[LabelRestoreSource] != "orders" ||
+			len(in[0].Ports) != 1 || in[0].Ports[0].Port.IntVal != 4222 {
+			t.Errorf("%s: restores policy %+v", tc.name, restores.Spec)
 		}
 		for _, np := range nps {
 			ownerIs(t, "NetworkPolicy "+np.Name, np.ObjectMeta, "Cluster", "orders")
@@ -372,5 +428,27 @@ func TestCertificate(t *testing.T) {
 	if spec["secretName"] != "orders-tls" || !slices.Equal(spec["dnsNames"].([]any), want) ||
 		spec["issuerRef"].(map[string]any)["kind"] != "ClusterIssuer" {
 		t.Errorf("spec %+v", spec)
+	}
+}
+
+// The operator's user replaces a User of its name and renders in order.
+func TestWithOperatorUser(t *testing.T) {
+	users := []ResolvedUser{{Name: "zed", AccessString: "on ~* +@all", Hashes: []string{"aa"}},
+		{Name: OperatorUser, AccessString: "on ~* +@all", Hashes: []string{"bb"}}}
+	got := RenderACL("mine", WithOperatorUser(users, "cc"))
+	want := "user default off -@all\n" +
+		"user mnemo-operator on #cc -@all +info +ping +role +config|get +config|set +cluster +failover\n" +
+		"user zed on #aa ~* +@all\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if len(users) != 2 || users[1].Hashes[0] != "bb" {
+		t.Errorf("WithOperatorUser changed its argument: %+v", users)
+	}
+	c := testCluster()
+	s := OperatorSecret(c, []byte("pw"))
+	ownerIs(t, "operator Secret", s.ObjectMeta, "Cluster", "orders")
+	if s.Name != "orders-operator" || string(s.Data[OperatorPasswordKey]) != "pw" {
+		t.Errorf("operator Secret %+v", s)
 	}
 }

@@ -26,12 +26,17 @@ type RestoreConfig struct {
 	Sources []string
 	// Slots are the slots the shard serves; keys of other slots are left
 	// out, so a restore into more shards splits by slot.
-	Slots  []snapshot.SlotRange
-	Store  *snapshot.Store
-	Stream *txlog.Stream
-	Shard  int
-	Engine *config.Config
-	Log    *slog.Logger
+	Slots []snapshot.SlotRange
+	Store *snapshot.Store
+	// SourceStore, when set, opens the store that holds the named
+	// sources (another cluster's log) instead of Store, and release
+	// closes it. It is called only when a restore is due, so a restarted
+	// node does not need the source any more.
+	SourceStore func(context.Context) (store *snapshot.Store, release func(), err error)
+	Stream      *txlog.Stream
+	Shard       int
+	Engine      *config.Config
+	Log         *slog.Logger
 }
 
 // Restore makes a new cluster's first snapshot from the sources: the
@@ -71,10 +76,19 @@ func Restore(ctx context.Context, cfg RestoreConfig) (bool, error) {
 			inSlots[s] = true
 		}
 	}
+	sources := cfg.Store
+	if cfg.SourceStore != nil {
+		s, release, err := cfg.SourceStore(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer release()
+		sources = s
+	}
 	db := keyspace.New()
 	for _, src := range cfg.Sources {
 		part := keyspace.New()
-		if err := loadSource(ctx, src, part, cfg.Store, cfg.Shard, l, log); err != nil {
+		if err := loadSource(ctx, src, part, sources, cfg.Shard, l, log); err != nil {
 			return false, fmt.Errorf("cannot restore from %s: %w", src, err)
 		}
 		for slot := range keyspace.NumSlots {
