@@ -48,7 +48,7 @@ var nodeFlags = []roleFlag{
 	{"lease-ttl", "MS", "how long the primary's lease lasts unrenewed (role auto)", "2000"},
 	{"cluster-shards", "N", "make the node one of a multi-shard cluster (role auto); if the cluster has no slot map yet, create one spreading the slots over shards 0…N-1 (0: not a cluster)", "0"},
 	metricsFlag,
-	{"announce-hostname", "NAME", "the hostname this node announces to clients and other nodes (CLUSTER SLOTS/SHARDS/NODES, MOVED, failover), as Redis's cluster-announce-hostname with cluster-preferred-endpoint-type hostname; on Kubernetes the pod's stable DNS name", ""},
+	{"announce-hostname", "NAME", "the hostname this node announces to clients and other nodes (CLUSTER SLOTS/SHARDS/NODES, MOVED, failover), as Redis's cluster-announce-hostname with cluster-preferred-endpoint-type hostname; on Kubernetes the pod's stable DNS name. It also fixes the node's ID (a hash of the name), so a pod replaced under its name rejoins as the same node", ""},
 	{"announce-ip", "IP", "the address this node announces when it has no --announce-hostname, as Redis's cluster-announce-ip (default: the first bind address, 127.0.0.1 for a wildcard)", ""},
 }
 
@@ -204,8 +204,13 @@ func serveEngine(name, what string, flags []roleFlag, args []string, stdout, std
 	defer signal.Stop(hup)
 	go e.WatchACL(ctx, hup, log)
 	// The node's ID names it in the cluster; it must survive restarts.
-	nodeID, err := cluster.LoadOrCreateNodeID(cfg.String("dir"))
-	if err != nil {
+	// A node announced by a stable hostname (a StatefulSet pod, which
+	// keeps no files) takes its ID from the name; others keep theirs in
+	// the data directory.
+	var nodeID string
+	if h := vals["announce-hostname"]; h != "" {
+		nodeID = cluster.HostnameNodeID(h)
+	} else if nodeID, err = cluster.LoadOrCreateNodeID(cfg.String("dir")); err != nil {
 		log.Warn("Node ID is not persisted: it changes when the node restarts", "error", err)
 	}
 	e.SetNodeID(nodeID)

@@ -302,10 +302,15 @@ func setupSnapshots(ctx context.Context, role string, vals map[string]string, cf
 			Store: store, Stream: st, Shard: shard, Engine: cfg, Log: log}
 		if urls := vals["restore-log"]; urls != "" {
 			rc.SourceStore = func(ctx context.Context) (*snapshot.Store, func(), error) {
+				ctx, cancel := context.WithTimeout(ctx, time.Minute)
+				defer cancel()
 				return openRestoreLog(ctx, urls, replicas)
 			}
 		}
-		if _, err := build.Restore(octx, rc); err != nil {
+		// No deadline on the restore as a whole: a large snapshot takes
+		// what it takes, and each read and write on the way has its own
+		// bound (a dead source log fails the opening within a minute).
+		if _, err := build.Restore(ctx, rc); err != nil {
 			return nil, err
 		}
 	}

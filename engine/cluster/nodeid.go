@@ -3,6 +3,7 @@ package cluster
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha1"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -22,6 +23,16 @@ func NewNodeID() string {
 	var b [NodeIDLen / 2]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// HostnameNodeID is the node ID of a node known by a stable hostname (a
+// StatefulSet pod's DNS name): the same name gives the same ID, so a pod
+// replaced under its name, which keeps no files, rejoins as the node it
+// was — the shard's lease and the slot map still name it — rather than as
+// a stranger at the same address.
+func HostnameNodeID(hostname string) string {
+	sum := sha1.Sum([]byte("mnemo node " + hostname))
+	return hex.EncodeToString(sum[:])
 }
 
 // ValidNodeID reports whether id is 40 lowercase hex characters.

@@ -91,3 +91,16 @@ func TestLoadOrCreateNodeIDFallsBack(t *testing.T) {
 		t.Errorf("the damaged file was changed to %q", b)
 	}
 }
+
+func TestHostnameNodeID(t *testing.T) {
+	a := HostnameNodeID("orders-shard-0-1.orders-shard-0-hl.shop.svc")
+	if !ValidNodeID(a) {
+		t.Fatalf("HostnameNodeID = %q, not a node ID", a)
+	}
+	if a != HostnameNodeID("orders-shard-0-1.orders-shard-0-hl.shop.svc") {
+		t.Error("the same hostname gave two IDs")
+	}
+	if a == HostnameNodeID("orders-shard-0-2.orders-shard-0-hl.shop.svc") {
+		t.Error("two hostnames gave one ID")
+	}
+}

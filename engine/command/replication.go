@@ -170,11 +170,12 @@ func (e *Engine) roleRefusal(c *Client, cmd *Command, args [][]byte) string {
 				r.viewMu.Lock()
 				addr, holder := r.lease.Addr, r.lease.Holder
 				r.viewMu.Unlock()
-				// The lease may still name this node while it rebuilds
-				// to serve again: a redirect to itself would send the
-				// client round in circles until it gives up, where
-				// CLUSTERDOWN makes it back off and retry.
-				if addr == "" || holder == r.opts.NodeID {
+				// The lease may still name this node (or, by its address,
+				// a predecessor of it) while it rebuilds to serve again:
+				// a redirect to itself would send the client round in
+				// circles until it gives up, where CLUSTERDOWN makes it
+				// back off and retry.
+				if addr == "" || holder == r.opts.NodeID || addr == r.opts.Addr {
 					return errNoPrimary
 				}
 				return "MOVED " + strconv.Itoa(keySlot(args[pos[0]])) + " " + e.clientAddr(c, addr)

@@ -141,6 +141,8 @@ func TestReplicaRedirectsReadsToTheLeaseHolder(t *testing.T) {
 	}{
 		{txlog.Lease{Holder: primary, Addr: "127.0.0.1:7000"}, "-MOVED 7629 127.0.0.1:7000\r\n"},
 		{txlog.Lease{Holder: self, Addr: "127.0.0.1:7001"}, "-" + errNoPrimary + "\r\n"},
+		// A node that was at this address before, under another ID.
+		{txlog.Lease{Holder: primary, Addr: "127.0.0.1:7001"}, "-" + errNoPrimary + "\r\n"},
 		{txlog.Lease{}, "-" + errNoPrimary + "\r\n"},
 	} {
 		r.viewMu.Lock()
