@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -388,4 +390,39 @@ func buildPlugin(dir string) func(t *testing.T) string {
 		done <- nil
 		return bin
 	}
+}
+
+// clusterClient connects a ClusterClient to the Cluster's data pods from
+// the test process. Nodes announce <pod>.<shard>.<ns>.svc, which only
+// cluster DNS resolves: the dialer turns such a name into the pod's IP
+// (the local cluster's pod network is reachable from this machine).
+func clusterClient(e *env, ns string, c *mnemov1.Cluster) *redis.ClusterClient {
+	port := strconv.Itoa(int(c.ClientPort()))
+	var seeds []string
+	var pods corev1.PodList
+	_ = e.c.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{
+		specs.LabelCluster: c.Name, specs.LabelComponent: specs.ComponentNode})
+	for _, p := range pods.Items {
+		seeds = append(seeds, p.Name+"."+p.Spec.Subdomain+"."+ns+".svc:"+port)
+	}
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, p, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, err
+		}
+		if labels := strings.Split(host, "."); len(labels) == 4 && labels[3] == "svc" {
+			pod, err := e.pod(labels[2], labels[0])
+			if err != nil {
+				return nil, err
+			}
+			if pod.Status.PodIP == "" {
+				return nil, fmt.Errorf("pod %s has no IP", labels[0])
+			}
+			host = pod.Status.PodIP
+		}
+		d := net.Dialer{Timeout: 2 * time.Second}
+		return d.DialContext(ctx, network, net.JoinHostPort(host, p))
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Dialer: dial, MaxRedirects: 16, MaxRetries: 3,
+		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
 }

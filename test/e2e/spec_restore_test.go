@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -53,7 +52,7 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	src := cluster("source", 2, 0)
 	record(spec, "source Cluster (2 shards) to Available", e.createAvailable(t, ns, src))
 	want := restoreData()
-	cc := restoreClient(e, ns, src)
+	cc := clusterClient(e, ns, src)
 	waitFor(t, "the ClusterClient to write", time.Minute, func() (bool, error) {
 		err := cc.Set(ctx, "probe", "1", 0).Err()
 		return err == nil, err
@@ -83,7 +82,7 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	}))
 	t.Logf("Snapshot %s: shards %+v", snap.Name, snap.Status.Shards)
 	// Written after the snapshot: a restore must not have it.
-	cc = restoreClient(e, ns, src)
+	cc = clusterClient(e, ns, src)
 	if err := cc.Set(ctx, "after-snapshot", "x", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +98,7 @@ func TestRestoreFromSnapshot(t *testing.T) {
 		if r := c.Status.Restore; r == nil || r.SourceCluster != src.Name || len(r.Sources) != 2 {
 			t.Errorf("%s: status.restore %+v", c.Name, r)
 		}
-		cc := restoreClient(e, ns, c)
+		cc := clusterClient(e, ns, c)
 		defer cc.Close()
 		waitFor(t, "the ClusterClient to read "+c.Name, time.Minute, func() (bool, error) {
 			err := cc.Get(ctx, "s:0").Err()
@@ -136,7 +135,7 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	// seen answered MOVED to that same node for a moment (an engine
 	// matter, not the restore's): wait until every key reads back, then
 	// compare once more.
-	cc = restoreClient(e, ns, c)
+	cc = clusterClient(e, ns, c)
 	var firstDiffs []string
 	record(spec, "restarted shard serves every key again", waitFor(t, "every key of "+c.Name+" to read back", 2*time.Minute, func() (bool, error) {
 		diffs := want.differences(cc)
@@ -222,41 +221,6 @@ func (e *env) restorePodUIDs(t *testing.T, ns string, c *mnemov1.Cluster) map[st
 		out[p.Name] = string(p.UID)
 	}
 	return out
-}
-
-// restoreClient connects a ClusterClient to the Cluster's data pods from
-// the test process. Nodes announce <pod>.<shard>.<ns>.svc, which only
-// cluster DNS resolves: the dialer turns such a name into the pod's IP
-// (the local cluster's pod network is reachable from this machine).
-func restoreClient(e *env, ns string, c *mnemov1.Cluster) *redis.ClusterClient {
-	port := strconv.Itoa(int(c.ClientPort()))
-	var seeds []string
-	var pods corev1.PodList
-	_ = e.c.List(context.Background(), &pods, client.InNamespace(ns), client.MatchingLabels{
-		specs.LabelCluster: c.Name, specs.LabelComponent: specs.ComponentNode})
-	for _, p := range pods.Items {
-		seeds = append(seeds, p.Name+"."+p.Spec.Subdomain+"."+ns+".svc:"+port)
-	}
-	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
-		host, p, err := net.SplitHostPort(addr)
-		if err != nil {
-			return nil, err
-		}
-		if labels := strings.Split(host, "."); len(labels) == 4 && labels[3] == "svc" {
-			pod, err := e.pod(labels[2], labels[0])
-			if err != nil {
-				return nil, err
-			}
-			if pod.Status.PodIP == "" {
-				return nil, fmt.Errorf("pod %s has no IP", labels[0])
-			}
-			host = pod.Status.PodIP
-		}
-		d := net.Dialer{Timeout: 2 * time.Second}
-		return d.DialContext(ctx, network, net.JoinHostPort(host, p))
-	}
-	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: seeds, Dialer: dial, MaxRedirects: 16, MaxRetries: 3,
-		ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second})
 }
 
 // restoreDataSet is what the source Cluster holds: strings, hashes, and
