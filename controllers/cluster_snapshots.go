@@ -47,7 +47,7 @@ func (r *ClusterReconciler) reconcileSnapshots(ctx context.Context, c *mnemov1.C
 	}
 	log := logf.FromContext(ctx)
 	now := r.now()
-	if d := plan.AutomaticSnapshotDue(now, window, c.Spec.SnapshotRetentionLimit, lastStarted.Time); d.Take {
+	if d := plan.AutomaticSnapshotDue(now, window, c.Spec.SnapshotRetentionLimit, lastStarted.Time, c.Namespace+"/"+c.Name); d.Take {
 		snap := &mnemov1.Snapshot{
 			ObjectMeta: metav1.ObjectMeta{
 				Name:            fmt.Sprintf("%s-%s", c.Name, now.UTC().Format("20060102-1504")),

@@ -28,10 +28,12 @@ type SnapshotDecision struct {
 }
 
 // AutomaticSnapshotDue decides whether an automatic snapshot is due: only
-// when retention is on, now is inside the window, and none was started in
-// this window's occurrence already (none in the last window length).
-// lastStarted is the zero time when there is none.
-func AutomaticSnapshotDue(now time.Time, window mnemov1.DailyWindow, retentionDays int32, lastStarted time.Time) SnapshotDecision {
+// when retention is on, now is inside the window, past the minute chosen
+// for this day's occurrence of it (SnapshotMinute), and none was started
+// in this occurrence already (none in the last window length).
+// lastStarted is the zero time when there is none; seed names the Cluster
+// (namespace/name).
+func AutomaticSnapshotDue(now time.Time, window mnemov1.DailyWindow, retentionDays int32, lastStarted time.Time, seed string) SnapshotDecision {
 	switch {
 	case retentionDays <= 0:
 		return SnapshotDecision{Reason: "automatic snapshots are off (snapshotRetentionLimit is 0)"}
@@ -40,7 +42,34 @@ func AutomaticSnapshotDue(now time.Time, window mnemov1.DailyWindow, retentionDa
 	case !lastStarted.IsZero() && now.Sub(lastStarted) < time.Duration(window.Length)*time.Minute:
 		return SnapshotDecision{Reason: "already taken in this window"}
 	}
-	return SnapshotDecision{Take: true, Reason: "in the snapshot window and none taken yet"}
+	start := occurrenceStart(now, window)
+	if at := start.Add(time.Duration(SnapshotMinute(window, start, seed)) * time.Minute); now.Before(at) {
+		return SnapshotDecision{Reason: "waiting for this window's chosen time, " + at.Format("15:04") + " UTC"}
+	}
+	return SnapshotDecision{Take: true, Reason: "past this window's chosen time and none taken yet"}
+}
+
+// SnapshotMinute is the minute after the start of a window's occurrence at
+// which a Cluster takes its automatic snapshot: random-looking, stable for
+// the Cluster and the day (as MemoryDB picks a time inside the window), and
+// early enough to leave the window's last half hour (or half, for a short
+// window) for the snapshot to finish.
+func SnapshotMinute(window mnemov1.DailyWindow, start time.Time, seed string) int {
+	span := max(1, window.Length-min(30, window.Length/2))
+	h := fnv.New32a()
+	h.Write([]byte(seed + "@" + start.UTC().Format("2006-01-02")))
+	return int(h.Sum32() % uint32(span))
+}
+
+// occurrenceStart is when the occurrence of window that contains t began.
+func occurrenceStart(t time.Time, window mnemov1.DailyWindow) time.Time {
+	t = t.UTC()
+	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	start := midnight.Add(time.Duration(window.Start) * time.Minute)
+	if start.After(t) {
+		start = start.Add(-24 * time.Hour) // a window running past midnight
+	}
+	return start
 }
 
 // SnapshotAge is an automatic snapshot's name and creation time.
