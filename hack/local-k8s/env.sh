@@ -22,7 +22,9 @@ PROXY_HEALTHZ_PORT=10356
 PROXY_METRICS_PORT=10349
 DNS_READY_PORT=18181
 PAUSE_IMAGE=mnemo.local/pause:v1
-# hostPath volumes offered to PersistentVolumeClaims (3 per Cluster).
-VOLUMES=${LOCAL_K8S_VOLUMES:-30}
+# hostPath volumes offered to PersistentVolumeClaims (3 per Cluster's log).
+# They are kept (Retain) when a Cluster goes, not reused: the e2e suite
+# creates about 15 Clusters, so the pool holds room for 30.
+VOLUMES=${LOCAL_K8S_VOLUMES:-90}
 # kubectl's discovery cache stays in the state folder, not in ~/.kube.
 export KUBECACHEDIR=$S/kubectl-cache
