@@ -34,6 +34,16 @@ const (
 // flip or be given up.
 const maxHold = 10 * time.Second
 
+// maxImportHold bounds how long an importing target holds a command for
+// a slot it may just have been given (see clusterRoute).
+const maxImportHold = time.Second
+
+// importHoldUntil is when an importing target stops holding a command
+// whose hold began maxHold before deadline.
+func importHoldUntil(deadline time.Time) time.Time {
+	return deadline.Add(maxImportHold - maxHold)
+}
+
 // ClusterOptions make a node one of a multi-shard cluster.
 type ClusterOptions struct {
 	Store *cluster.Store
@@ -280,8 +290,29 @@ func (e *Engine) clusterRoute(c *Client, cmd *Command, args [][]byte, queued boo
 		}
 		me := cl.opts.Shard
 		if owner.Num != me {
-			if m := t.MigrationOf(slot); asking && m != nil && m.To == me {
+			m := t.MigrationOf(slot)
+			if asking && m != nil && m.To == me {
 				return ""
+			}
+			// A slot this node imports, asked for without ASKING: the
+			// source may have flipped it already and redirected the
+			// client here before this node's watch has seen the flip.
+			// Sending it back to the source would bounce the client
+			// between the two until it runs out of redirects; hold it
+			// (briefly: a client with a stale map may have come on its
+			// own) until the slot map changes, then route again.
+			if m != nil && m.To == me && !queued && e.IsPrimary() && time.Now().Before(importHoldUntil(deadline)) {
+				wait := cl.changed
+				e.mu.Unlock()
+				select {
+				case <-wait:
+				case <-time.After(time.Until(importHoldUntil(deadline))):
+				}
+				e.mu.Lock()
+				if exec && c.multi == nil {
+					return ""
+				}
+				continue
 			}
 			if owner.Primary.Failed || owner.Primary.IP == "" {
 				return e.routeRefusal(c, exec, errSlotNotServed)
