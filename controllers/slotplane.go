@@ -103,15 +103,27 @@ func (p nodeSlotPlane) SlotMap(ctx context.Context, c *mnemov1.Cluster, pods []c
 
 // StartMove implements SlotPlane.
 func (p nodeSlotPlane) StartMove(ctx context.Context, c *mnemov1.Cluster, primary *corev1.Pod, m plan.Move) error {
+	user, password := p.n.credentials(ctx, c)
+	if _, err := p.n.do(ctx, c, primary, migrateSlotsArgs(m, user, password)...); err != nil {
+		return fmt.Errorf("CLUSTER MIGRATESLOTS on %s: %w", primary.Name, err)
+	}
+	return nil
+}
+
+// migrateSlotsArgs is the command that starts move m on the source's
+// primary. With the operator's credentials (any ACL but open-access, where
+// the default user is off) the source authenticates its connections to
+// the target with them.
+func migrateSlotsArgs(m plan.Move, user, password string) []any {
 	args := []any{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE"}
 	for _, r := range m.Slots {
 		args = append(args, r.Start, r.End)
 	}
 	args = append(args, "SHARD", m.To)
-	if _, err := p.n.do(ctx, c, primary, args...); err != nil {
-		return fmt.Errorf("CLUSTER MIGRATESLOTS on %s: %w", primary.Name, err)
+	if user != "" {
+		args = append(args, "AUTH2", user, password)
 	}
-	return nil
+	return args
 }
 
 // parseClusterShards reads a CLUSTER SHARDS reply (RESP2: each map as a

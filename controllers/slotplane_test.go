@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
 	"github.com/mnemo-dev/mnemo/controllers/plan"
 	"github.com/mnemo-dev/mnemo/controllers/specs"
 )
@@ -73,5 +74,20 @@ func TestParseSlotMigrations(t *testing.T) {
 	}
 	if got[0].Running() || !got[1].Running() {
 		t.Errorf("running: %v %v", got[0].Running(), got[1].Running())
+	}
+}
+
+func TestMigrateSlotsArgs(t *testing.T) {
+	m := plan.Move{From: 0, To: 2, Slots: []mnemov1.SlotRange{{Start: 0, End: 99}, {Start: 200, End: 200}}}
+	for _, tc := range []struct {
+		name, user, password string
+		want                 []any
+	}{
+		{"open access: the default user", "", "", []any{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", int32(0), int32(99), int32(200), int32(200), "SHARD", int32(2)}},
+		{"the operator's user", specs.OperatorUser, "pw", []any{"CLUSTER", "MIGRATESLOTS", "SLOTSRANGE", int32(0), int32(99), int32(200), int32(200), "SHARD", int32(2), "AUTH2", specs.OperatorUser, "pw"}},
+	} {
+		if got := migrateSlotsArgs(m, tc.user, tc.password); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

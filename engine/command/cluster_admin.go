@@ -12,11 +12,15 @@ import (
 // slot migration:
 //
 //	CLUSTER MIGRATESLOTS SLOTSRANGE start end [start end ...] SHARD n
+//	    [AUTH password | AUTH2 username password]
 //	CLUSTER GETSLOTMIGRATIONS
 //	CLUSTER CANCELSLOTMIGRATIONS
 //
 // MIGRATESLOTS goes to the primary of the shard that owns the slots and
-// answers +OK once the migration started; it runs in the background.
+// answers +OK once the migration started; it runs in the background. The
+// credentials, as MIGRATE takes them, authenticate the source's
+// connections to the target (needed when the default user is off); they
+// are redacted from the slow log.
 // GETSLOTMIGRATIONS shows this node's running and last migrations with
 // their progress.
 
@@ -48,12 +52,31 @@ func clusterMigrateSlotsCmd(c *Ctx) {
 		}
 		ranges = append(ranges, cluster.SlotRange{Start: int(start), End: int(end)})
 	}
-	if len(ranges) == 0 || i+2 != len(c.Args) || !c.ArgIs(i, "SHARD") {
+	if len(ranges) == 0 || i+2 > len(c.Args) || !c.ArgIs(i, "SHARD") {
 		c.ErrSyntax()
 		return
 	}
 	to, ok := c.Int(i + 1)
 	if !ok {
+		return
+	}
+	for j := i + 2; j < len(c.Args); j++ {
+		switch {
+		case c.ArgIs(j, "AUTH"):
+			c.Redact(j + 1)
+		case c.ArgIs(j, "AUTH2"):
+			c.Redact(j + 2)
+		}
+	}
+	var auth migrateAuth
+	switch rest := len(c.Args) - (i + 2); {
+	case rest == 0:
+	case rest == 2 && c.ArgIs(i+2, "AUTH"):
+		auth = migrateAuth{"AUTH", string(c.Args[i+3])}
+	case rest == 3 && c.ArgIs(i+2, "AUTH2"):
+		auth = migrateAuth{"AUTH", string(c.Args[i+3]), string(c.Args[i+4])}
+	default:
+		c.ErrSyntax()
 		return
 	}
 	e := c.E
@@ -77,7 +100,7 @@ func clusterMigrateSlotsCmd(c *Ctx) {
 			}
 		}
 	}
-	if _, msg := e.startMigration(cl.ctx, int(to), ranges); msg != "" {
+	if _, msg := e.startMigration(cl.ctx, int(to), ranges, auth); msg != "" {
 		c.Error(msg)
 		return
 	}

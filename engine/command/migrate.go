@@ -80,6 +80,8 @@ type outMigration struct {
 	from   int
 	to     int
 	ranges []cluster.SlotRange
+	// auth authenticates the connections to the target; never shown.
+	auth migrateAuth
 	// listed marks the slots whose keys the snapshot has listed: only
 	// their changes need sending again, since the keys of a slot not
 	// listed yet are read when it is. Guarded by the engine lock.
@@ -150,7 +152,7 @@ const (
 
 // startMigration begins moving ranges from this node's shard to shard
 // to, in the background; with the engine lock held.
-func (e *Engine) startMigration(ctx context.Context, to int, ranges []cluster.SlotRange) (string, string) {
+func (e *Engine) startMigration(ctx context.Context, to int, ranges []cluster.SlotRange, auth migrateAuth) (string, string) {
 	cl := e.topo.cl
 	if cl == nil {
 		return "", errNotClustered
@@ -164,7 +166,7 @@ func (e *Engine) startMigration(ctx context.Context, to int, ranges []cluster.Sl
 	var rnd [8]byte
 	rand.Read(rnd[:])
 	m := &outMigration{
-		id: hex.EncodeToString(rnd[:]), from: cl.opts.Shard, to: to, ranges: ranges,
+		id: hex.EncodeToString(rnd[:]), from: cl.opts.Shard, to: to, ranges: ranges, auth: auth,
 		dirty: map[string]struct{}{}, thawed: make(chan struct{}), stop: make(chan struct{}),
 		state: migStarting, started: time.Now(),
 	}
@@ -240,7 +242,7 @@ func (e *Engine) migrate(ctx context.Context, m *outMigration) (bool, error) {
 	if err := e.awaitEpoch(ctx, m, target, cfg.Epoch); err != nil {
 		return false, e.cancelMigration(ctx, m, err)
 	}
-	conn, err := dialMigrateLink(target)
+	conn, err := dialMigrateLink(target, m.auth)
 	if err != nil {
 		return false, e.cancelMigration(ctx, m, fmt.Errorf("cannot reach the target: %w", err))
 	}
@@ -507,7 +509,10 @@ func (e *Engine) changeConfigRev(ctx context.Context, learn bool, change func(*c
 func (e *Engine) awaitEpoch(ctx context.Context, m *outMigration, addr string, epoch uint64) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		info, err := request(addr, 2*time.Second, "CLUSTER", "INFO")
+		info, err := request(addr, 2*time.Second, m.auth, "CLUSTER", "INFO")
+		if isAuthError(err) {
+			return fmt.Errorf("target %s: %w", addr, err)
+		}
 		if err == nil {
 			for _, line := range strings.Split(info, "\r\n") {
 				if v, ok := strings.CutPrefix(line, "cluster_current_epoch:"); ok {
@@ -553,4 +558,14 @@ func formatRanges(rs []cluster.SlotRange) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+// isAuthError reports whether err is the target refusing the migration's
+// credentials, or asking for some: retrying does not help.
+func isAuthError(err error) bool {
+	if err == nil {
+		return false
+	}
+	msg := err.Error()
+	return errors.Is(err, errMigrateAuth) || strings.HasPrefix(msg, "NOAUTH") || strings.HasPrefix(msg, "NOPERM")
 }

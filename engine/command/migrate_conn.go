@@ -37,14 +37,44 @@ type migrateConn struct {
 // batch with the sending of the next (measured in docs/benchmarks.md).
 const migrateWindow = 1
 
-func dialMigrate(addr string) (*migrateConn, error) {
-	nc, err := net.DialTimeout("tcp", addr, 5*time.Second)
+// migrateAuth is the AUTH command a migration's connections start with:
+// the credentials given to CLUSTER MIGRATESLOTS (AUTH password or AUTH2
+// username password, as MIGRATE takes them), nil for none. The target
+// checks them like any client's, so a Cluster whose default user is off
+// can still move slots.
+type migrateAuth []string
+
+// errMigrateAuth is the target refusing a migration's credentials (or
+// the lack of them): retrying does not help.
+var errMigrateAuth = errors.New("the target refused the migration's credentials")
+
+// dial connects to addr and authenticates, within timeout.
+func (a migrateAuth) dial(addr string, timeout time.Duration) (net.Conn, *bufio.Reader, error) {
+	nc, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return nil, nil, err
+	}
+	r := bufio.NewReaderSize(nc, 64<<10)
+	if len(a) == 0 {
+		return nc, r, nil
+	}
+	nc.SetDeadline(time.Now().Add(timeout))
+	if _, err := roundTrip(nc, r, a...); err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("%w: %w", errMigrateAuth, err)
+	}
+	nc.SetDeadline(time.Time{})
+	return nc, r, nil
+}
+
+func dialMigrate(addr string, auth migrateAuth) (*migrateConn, error) {
+	nc, r, err := auth.dial(addr, 5*time.Second)
 	if err != nil {
 		return nil, err
 	}
 	m := &migrateConn{nc: nc, w: bufio.NewWriterSize(nc, 1<<20), window: migrateWindow, done: make(chan struct{})}
 	m.settled = sync.NewCond(&m.mu)
-	go m.read(bufio.NewReaderSize(nc, 64<<10))
+	go m.read(r)
 	return m, nil
 }
 
@@ -146,13 +176,19 @@ func trimCRLF(b []byte) string {
 // request sends one command on a fresh connection and returns its reply
 // line (simple replies) or bulk payload; for the source's questions to
 // the target (CLUSTER INFO).
-func request(addr string, timeout time.Duration, args ...string) (string, error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+func request(addr string, timeout time.Duration, auth migrateAuth, args ...string) (string, error) {
+	nc, r, err := auth.dial(addr, timeout)
 	if err != nil {
 		return "", err
 	}
 	defer nc.Close()
 	nc.SetDeadline(time.Now().Add(timeout))
+	return roundTrip(nc, r, args...)
+}
+
+// roundTrip sends one command and reads its reply line (simple replies)
+// or bulk payload; an error reply is an error.
+func roundTrip(nc net.Conn, r *bufio.Reader, args ...string) (string, error) {
 	w := bufio.NewWriter(nc)
 	w.WriteString("*" + strconv.Itoa(len(args)) + "\r\n")
 	for _, a := range args {
@@ -161,7 +197,6 @@ func request(addr string, timeout time.Duration, args ...string) (string, error)
 	if err := w.Flush(); err != nil {
 		return "", err
 	}
-	r := bufio.NewReader(nc)
 	line, err := r.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -202,10 +237,10 @@ type migrateLink struct {
 	buf   *importBatch
 }
 
-func dialMigrateLink(addr string) (*migrateLink, error) {
+func dialMigrateLink(addr string, auth migrateAuth) (*migrateLink, error) {
 	l := &migrateLink{buf: newImportBatch(migrateBatchBytes, migrateBatchKeys)}
 	for range migrateStreams {
-		c, err := dialMigrate(addr)
+		c, err := dialMigrate(addr, auth)
 		if err != nil {
 			l.close()
 			return nil, err
