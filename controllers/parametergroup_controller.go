@@ -76,7 +76,9 @@ func newlyApplied(before, after []mnemov1.ParameterGroupApplied, generation int6
 		if a.Generation != generation || a.Generation == 0 {
 			continue
 		}
-		if slices.ContainsFunc(before, func(b mnemov1.ParameterGroupApplied) bool { return b.Cluster == a.Cluster && b.Generation == a.Generation }) {
+		if slices.ContainsFunc(before, func(b mnemov1.ParameterGroupApplied) bool {
+			return b.Cluster == a.Cluster && b.Generation == a.Generation
+		}) {
 			continue
 		}
 		names = append(names, a.Cluster)
