@@ -78,7 +78,8 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 // noteRollout records the start and the end of a node-type rollout on the
 // Cluster, from the rollout the status had before this pass and the one it
 // has now: started when one appears or its target type changes, completed
-// when none is left. The Shards record each pod's restart (Restarting).
+// when no node of the old type is left (the last one replaced may still be
+// starting; the phase and the Ready condition tell when it is ready). The Shards record each pod's restart (Restarting).
 func (r *ClusterReconciler) noteRollout(ctx context.Context, c *mnemov1.Cluster, before, now *mnemov1.RolloutStatus) {
 	log := logf.FromContext(ctx)
 	switch {
@@ -92,7 +93,7 @@ func (r *ClusterReconciler) noteRollout(ctx context.Context, c *mnemov1.Cluster,
 	case now == nil && before != nil:
 		log.Info("Rollout completed", "from", before.From, "to", before.To)
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "RolloutCompleted", "Rollout",
-			"Rolled out node type %s → %s: every node runs %s", before.From, before.To, before.To)
+			"Rolled out node type %s → %s: no node runs %s any more", before.From, before.To, before.From)
 	}
 }
 
