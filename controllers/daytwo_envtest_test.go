@@ -152,6 +152,21 @@ func TestDayTwoOnRunningNodes(t *testing.T) {
 		event("PrimaryChanged", "changed from "+old+" to ")
 		restart()
 		shardState("the old primary back as a replica", 3)
+		// Told once, although passes that began from a Shard the cache
+		// had not yet updated saw the old primary still in its status.
+		evs, err := eventsAbout(ns, "Shard", shard, "PrimaryChanged")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changes []string
+		for _, e := range evs {
+			if strings.Contains(e.Note, "changed from "+old+" to ") {
+				changes = append(changes, e.Note)
+			}
+		}
+		if len(changes) != 1 {
+			t.Errorf("%d PrimaryChanged Events for the failover from %s: %q; want one", len(changes), old, changes)
+		}
 	})
 
 	t.Run("live parameters", func(t *testing.T) {
