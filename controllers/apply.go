@@ -42,22 +42,35 @@ const (
 // recorded. Fields the API server fills in (a Service's cluster IP) and
 // fields that cannot change (a StatefulSet's selector) are kept.
 func (b *base) apply(ctx context.Context, desired client.Object) (operation, error) {
+	op, _, err := b.applyFrom(ctx, desired)
+	return op, err
+}
+
+// applyFrom is apply that also returns the object as it was before an
+// update (nil when it was created or left alone). The update carries that
+// object's resource version, so what it returns is what the update
+// replaced, never a stale copy.
+func (b *base) applyFrom(ctx context.Context, desired client.Object) (operation, client.Object, error) {
 	existing, ok := desired.DeepCopyObject().(client.Object)
 	if !ok {
-		return opNone, fmt.Errorf("cannot copy %T", desired)
+		return opNone, nil, fmt.Errorf("cannot copy %T", desired)
 	}
 	err := b.Get(ctx, client.ObjectKeyFromObject(desired), existing)
 	switch {
 	case apierrors.IsNotFound(err):
 		if err := b.Create(ctx, desired); err != nil {
-			return opNone, fmt.Errorf("cannot create %T %s: %w", desired, desired.GetName(), err)
+			return opNone, nil, fmt.Errorf("cannot create %T %s: %w", desired, desired.GetName(), err)
 		}
-		return opCreated, nil
+		return opCreated, nil, nil
 	case err != nil:
-		return opNone, fmt.Errorf("cannot get %T %s: %w", desired, desired.GetName(), err)
+		return opNone, nil, fmt.Errorf("cannot get %T %s: %w", desired, desired.GetName(), err)
 	}
 	if _, isJob := desired.(*batchv1.Job); isJob {
-		return opNone, nil // a Job's spec cannot change; it is only created
+		return opNone, nil, nil // a Job's spec cannot change; it is only created
+	}
+	before, ok := existing.DeepCopyObject().(client.Object)
+	if !ok {
+		return opNone, nil, fmt.Errorf("cannot copy %T", existing)
 	}
 	rv := existing.GetResourceVersion()
 	labels := existing.GetLabels()
@@ -72,15 +85,15 @@ func (b *base) apply(ctx context.Context, desired client.Object) (operation, err
 		existing.SetOwnerReferences(refs)
 	}
 	if err := copyOwnedFields(existing, desired); err != nil {
-		return opNone, err
+		return opNone, nil, err
 	}
 	if err := b.Update(ctx, existing); err != nil {
-		return opNone, fmt.Errorf("cannot update %T %s: %w", desired, desired.GetName(), err)
+		return opNone, nil, fmt.Errorf("cannot update %T %s: %w", desired, desired.GetName(), err)
 	}
 	if existing.GetResourceVersion() == rv {
-		return opNone, nil
+		return opNone, nil, nil
 	}
-	return opUpdated, nil
+	return opUpdated, before, nil
 }
 
 // copyOwnedFields copies the fields the operator owns from desired into
@@ -150,22 +163,27 @@ func kindOf(obj client.Object) string {
 // applyAll applies each object in order and records what changed: a log
 // line and an Event on owner ("Created StatefulSet orders-log").
 func (b *base) applyAll(ctx context.Context, rec events.EventRecorder, owner client.Object, objs ...client.Object) error {
-	log := logf.FromContext(ctx)
 	for _, obj := range objs {
 		op, err := b.apply(ctx, obj)
 		if err != nil {
 			return err
 		}
-		kind := kindOf(obj)
-		key := strings.ToLower(kind[:1]) + kind[1:] // "statefulSet"
-		switch op {
-		case opCreated:
-			log.Info("Created "+kind, key, obj.GetName())
-			rec.Eventf(owner, obj, corev1.EventTypeNormal, "Created", "Create", "Created %s %s", kind, obj.GetName())
-		case opUpdated:
-			log.Info("Updated "+kind, key, obj.GetName())
-			rec.Eventf(owner, obj, corev1.EventTypeNormal, "Updated", "Update", "Updated %s %s", kind, obj.GetName())
-		}
+		noteApplied(ctx, rec, owner, obj, op)
 	}
 	return nil
+}
+
+// noteApplied logs and records what apply did to obj, on owner.
+func noteApplied(ctx context.Context, rec events.EventRecorder, owner, obj client.Object, op operation) {
+	log := logf.FromContext(ctx)
+	kind := kindOf(obj)
+	key := strings.ToLower(kind[:1]) + kind[1:] // "statefulSet"
+	switch op {
+	case opCreated:
+		log.Info("Created "+kind, key, obj.GetName())
+		rec.Eventf(owner, obj, corev1.EventTypeNormal, "Created", "Create", "Created %s %s", kind, obj.GetName())
+	case opUpdated:
+		log.Info("Updated "+kind, key, obj.GetName())
+		rec.Eventf(owner, obj, corev1.EventTypeNormal, "Updated", "Update", "Updated %s %s", kind, obj.GetName())
+	}
 }

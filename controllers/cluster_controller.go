@@ -157,10 +157,14 @@ func (r *ClusterReconciler) reconcileConfig(ctx context.Context, c *mnemov1.Clus
 		}
 		users = specs.WithOperatorUser(users, specs.HashPassword(pw))
 	}
-	objs := []client.Object{
-		specs.ConfigMap(c, specs.RenderParameters(c.Spec.ParameterGroupName, in.params, in.nodeType)),
-		specs.ACLSecret(c, specs.RenderACL(c.Spec.ACLName, users)),
+	if err := r.applyAll(ctx, r.Recorder, c,
+		specs.ConfigMap(c, specs.RenderParameters(c.Spec.ParameterGroupName, in.params, in.nodeType))); err != nil {
+		return ctrl.Result{}, err
 	}
+	if err := r.applyACLFile(ctx, c, in.users, users); err != nil {
+		return ctrl.Result{}, err
+	}
+	var objs []client.Object
 	for _, np := range specs.NetworkPolicies(c) {
 		objs = append(objs, np)
 	}

@@ -41,7 +41,15 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 
 	oldPhase := c.Status.Phase
 	oldDegraded := meta.FindStatusCondition(c.Status.Conditions, mnemov1.ConditionDegraded)
+	// The rollout as the stored status had it, read inside the update
+	// that replaced it: a transition is reported once, by the pass whose
+	// write made it, whatever the cache showed before.
+	var oldRollout *mnemov1.RolloutStatus
 	err = patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) {
+		oldRollout = nil
+		if p := c.Status.PendingUpdates; p != nil {
+			oldRollout = p.NodeTypeRollout.DeepCopy()
+		}
 		setClusterStatus(&c.Status, c.Generation, health, summaries, last, now)
 		c.Status.PendingUpdates = nil
 		if rollout != nil || resharding != nil {
@@ -58,12 +66,35 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 		log.Info("Changed phase", "from", oldPhase, "to", health.Phase)
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, string(health.Phase), "Reconcile", "Cluster is %s: %s", health.Phase, health.Ready.Message)
 	}
+	r.noteRollout(ctx, c, oldRollout, rollout)
 	d := health.Degraded
 	if d.Status == metav1.ConditionTrue && (oldDegraded == nil || oldDegraded.Status != d.Status || oldDegraded.Message != d.Message) {
 		log.Info("Degraded", "reason", d.Reason, "message", d.Message)
 		r.Recorder.Eventf(c, nil, corev1.EventTypeWarning, d.Reason, "Reconcile", "%s", d.Message)
 	}
 	return nil
+}
+
+// noteRollout records the start and the end of a node-type rollout on the
+// Cluster, from the rollout the status had before this pass and the one it
+// has now: started when one appears or its target type changes, completed
+// when no node of the old type is left (the last one replaced may still be
+// starting; the phase and the Ready condition tell when it is ready). The Shards record each pod's restart (Restarting).
+func (r *ClusterReconciler) noteRollout(ctx context.Context, c *mnemov1.Cluster, before, now *mnemov1.RolloutStatus) {
+	log := logf.FromContext(ctx)
+	switch {
+	case now != nil && (before == nil || before.To != now.To):
+		msg := fmt.Sprintf("Rolling out node type %s → %s: %d/%d nodes run it", now.From, now.To, now.UpdatedNodes, now.TotalNodes)
+		if c.Spec.Paused {
+			msg += "; paused: no node rolls until spec.paused is false"
+		}
+		log.Info("Rollout started", "from", now.From, "to", now.To)
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "RolloutStarted", "Rollout", "%s", msg)
+	case now == nil && before != nil:
+		log.Info("Rollout completed", "from", before.From, "to", before.To)
+		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "RolloutCompleted", "Rollout",
+			"Rolled out node type %s → %s: no node runs %s any more", before.From, before.To, before.From)
+	}
 }
 
 // setClusterStatus is the pure part of the status update.

@@ -152,6 +152,21 @@ func TestDayTwoOnRunningNodes(t *testing.T) {
 		event("PrimaryChanged", "changed from "+old+" to ")
 		restart()
 		shardState("the old primary back as a replica", 3)
+		// Told once, although passes that began from a Shard the cache
+		// had not yet updated saw the old primary still in its status.
+		evs, err := eventsAbout(ns, "Shard", shard, "PrimaryChanged")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var changes []string
+		for _, e := range evs {
+			if strings.Contains(e.Note, "changed from "+old+" to ") {
+				changes = append(changes, e.Note)
+			}
+		}
+		if len(changes) != 1 {
+			t.Errorf("%d PrimaryChanged Events for the failover from %s: %q; want one", len(changes), old, changes)
+		}
 	})
 
 	t.Run("live parameters", func(t *testing.T) {
@@ -183,6 +198,9 @@ func TestDayTwoOnRunningNodes(t *testing.T) {
 			}
 			return nil
 		})
+		// The group tells of it too, once per generation: at creation, and now.
+		waitEvent(t, ns, "ParameterGroup", "tuned", "ParametersApplied", "Normal", "Cluster live applied generation 2")
+		waitEvent(t, ns, "Cluster", cname, "ParametersApplied", "Normal", "Applied ParameterGroup tuned generation 2 to 3 running nodes")
 		if after := k.pids(); !mapsEqual(before, after) {
 			t.Errorf("nodes restarted: pids %v, then %v", before, after)
 		}
@@ -212,6 +230,9 @@ func TestDayTwoOnRunningNodes(t *testing.T) {
 			return nil
 		})
 		shardState("settled after the rollout", 3)
+		waitEvent(t, ns, "Cluster", cname, "RolloutStarted", "Normal", "Rolling out node type db.dev.micro → db.t4g.small: 0/3 nodes run it")
+		waitEvent(t, ns, "Cluster", cname, "RolloutCompleted", "Normal", "Rolled out node type db.dev.micro → db.t4g.small: no node runs db.dev.micro any more")
+		waitEvent(t, ns, "Shard", shard, "Restarting", "Normal", "Restarting pod "+primary+" on the new template")
 		order := k.deletions()[already:]
 		if len(order) != 3 || order[2] != primary+"=slave" || slices.ContainsFunc(order, func(d string) bool { return !strings.HasSuffix(d, "=slave") }) {
 			t.Errorf("pods went as %v; want the two replicas, then %s handed over and gone as a replica", order, primary)
@@ -281,7 +302,12 @@ func TestDayTwoOnRunningNodes(t *testing.T) {
 		if d := k.deletions()[already:]; len(d) != 0 {
 			t.Errorf("paused, yet pods went: %v", d)
 		}
+		waitEvent(t, ns, "Cluster", cname, "RolloutStarted", "Normal", "db.t4g.small → db.dev.micro: 0/2 nodes run it; paused")
 	})
+
+	// Each transition was told once, however many passes saw it.
+	requireEvents(t, ns, "Cluster", cname, "RolloutCompleted", 1)
+	requireEvents(t, ns, "ParameterGroup", "tuned", "ParametersApplied", 2)
 }
 
 func mapsEqual(a, b map[string]int) bool {

@@ -44,12 +44,46 @@ func (r *ParameterGroupReconciler) Reconcile(ctx context.Context, req ctrl.Reque
 		r.Recorder.Eventf(&pg, nil, corev1.EventTypeWarning, ready.Reason, "Validate", "%s", ready.Message)
 	}
 	now := time.Now()
-	return ctrl.Result{}, patchStatus(ctx, r.Client, &pg, func(pg *mnemov1.ParameterGroup) {
+	// What the stored status said each Cluster had applied, read inside
+	// the update that changes it: each Cluster's catching up is told once.
+	var before []mnemov1.ParameterGroupApplied
+	err := patchStatus(ctx, r.Client, &pg, func(pg *mnemov1.ParameterGroup) {
+		before = slices.Clone(pg.Status.Applied)
 		pg.Status.ObservedGeneration = pg.Generation
 		pg.Status.Clusters = names
 		pg.Status.Applied = appliedGenerations(pg.Name, clusters.Items)
 		setConditions(&pg.Status.Conditions, pg.Generation, now, ready)
 	})
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	for _, name := range newlyApplied(before, pg.Status.Applied, pg.Generation) {
+		i := slices.IndexFunc(clusters.Items, func(c mnemov1.Cluster) bool { return c.Name == name })
+		if i < 0 {
+			continue
+		}
+		r.Recorder.Eventf(&pg, &clusters.Items[i], corev1.EventTypeNormal, "ParametersApplied", "Configure",
+			"Cluster %s applied generation %d: its running nodes took the values live, new nodes read them at start", name, pg.Generation)
+	}
+	return ctrl.Result{}, nil
+}
+
+// newlyApplied names the Clusters that have applied the group's current
+// generation now and had not before.
+func newlyApplied(before, after []mnemov1.ParameterGroupApplied, generation int64) []string {
+	var names []string
+	for _, a := range after {
+		if a.Generation != generation || a.Generation == 0 {
+			continue
+		}
+		if slices.ContainsFunc(before, func(b mnemov1.ParameterGroupApplied) bool {
+			return b.Cluster == a.Cluster && b.Generation == a.Generation
+		}) {
+			continue
+		}
+		names = append(names, a.Cluster)
+	}
+	return names
 }
 
 // parameterGroupCondition is the group's Ready condition: False with the

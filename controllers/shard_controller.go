@@ -284,14 +284,18 @@ func (r *ShardReconciler) reconcileStatus(ctx context.Context, v *shardView) err
 		}
 	}
 	now := r.now()
-	old := s.Status.Primary
-	primary := v.primary
-	if primary == "" {
-		primary = old // between primaries: the last one known
-	}
-	r.notePrimary(ctx, v, old, now)
 	lag := plan.MaxLag(v.nodes)
-	return patchStatus(ctx, r.Client, s, func(s *mnemov1.Shard) {
+	// The primary the stored status had, read inside the update that
+	// replaces it: a pass that started from a stale copy of the Shard
+	// (the cache a moment behind this reconciler's own last update) must
+	// not report the same change a second time.
+	var old string
+	err := patchStatus(ctx, r.Client, s, func(s *mnemov1.Shard) {
+		old = s.Status.Primary
+		primary := v.primary
+		if primary == "" {
+			primary = old // between primaries: the last one known
+		}
 		s.Status.ObservedGeneration = s.Generation
 		s.Status.Slots = plan.FormatSlots(s.Spec.SlotRanges)
 		s.Status.ReadyNodes = obs.ReadyNodes
@@ -300,6 +304,11 @@ func (r *ShardReconciler) reconcileStatus(ctx context.Context, v *shardView) err
 		s.Status.Lag = lag
 		setConditions(&s.Status.Conditions, s.Generation, now, conds...)
 	})
+	if err != nil {
+		return err
+	}
+	r.notePrimary(ctx, v, old, now)
+	return nil
 }
 
 // notePrimary records an Event when the shard's primary changed, with how

@@ -74,15 +74,27 @@ func (r *SnapshotReconciler) reconcileStart(ctx context.Context, snap *mnemov1.S
 	if err := r.applyAll(ctx, r.Recorder, snap, jobs...); err != nil {
 		return err
 	}
-	logf.FromContext(ctx).Info("Started Snapshot", "cluster", c.Name, "shards", len(shards))
 	now := time.Now()
-	return patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+	msg := fmt.Sprintf("building %d shard snapshots", len(shards))
+	// Started is decided inside the update: a pass that read a stale
+	// Snapshot finds it started on the retry and neither restarts its
+	// clock nor records a second Event.
+	started := false
+	err = patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+		if started = s.Status.StartTime == nil; !started {
+			return
+		}
 		s.Status.StartTime = &metav1.Time{Time: now}
 		s.Status.Shards = shards
 		s.Status.Location = fmt.Sprintf("nats://%s/%s", c.LogName(), snap.Name)
-		setSnapshotPhase(s, mnemov1.SnapshotCreating, mnemov1.ReasonCreating,
-			fmt.Sprintf("building %d shard snapshots", len(shards)), now)
+		setSnapshotPhase(s, mnemov1.SnapshotCreating, mnemov1.ReasonCreating, msg, now)
 	})
+	if err != nil || !started {
+		return err
+	}
+	logf.FromContext(ctx).Info("Started Snapshot", "cluster", c.Name, "shards", len(shards))
+	r.Recorder.Eventf(snap, nil, corev1.EventTypeNormal, string(mnemov1.SnapshotCreating), "Snapshot", "Snapshot is %s: %s", mnemov1.SnapshotCreating, msg)
+	return nil
 }
 
 // snapshotShards are the shards a snapshot covers, with the slots each
@@ -135,14 +147,11 @@ func (r *SnapshotReconciler) reconcileProgress(ctx context.Context, snap *mnemov
 	}
 	now := time.Now()
 	phase, reason, msg := snapshotProgress(len(snap.Status.Shards), len(done), failed)
-	if phase != snap.Status.Phase {
-		typ := corev1.EventTypeNormal
-		if phase == mnemov1.SnapshotFailed {
-			typ = corev1.EventTypeWarning
-		}
-		r.Recorder.Eventf(snap, nil, typ, string(phase), "Snapshot", "Snapshot is %s: %s", phase, msg)
-	}
-	return patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+	// The phase the stored Snapshot had when this pass's update went in:
+	// the transition, and its Events, happen once.
+	var from mnemov1.SnapshotPhase
+	err := patchStatus(ctx, r.Client, snap, func(s *mnemov1.Snapshot) {
+		from = s.Status.Phase
 		if s.Status.Phase == mnemov1.SnapshotAvailable || s.Status.Phase == mnemov1.SnapshotFailed {
 			return // finished is final
 		}
@@ -154,6 +163,45 @@ func (r *SnapshotReconciler) reconcileProgress(ctx context.Context, snap *mnemov
 		}
 		setSnapshotPhase(s, phase, reason, msg, now)
 	})
+	if err != nil || phase == from || from == mnemov1.SnapshotAvailable || from == mnemov1.SnapshotFailed {
+		return err
+	}
+	return r.noteSnapshotPhase(ctx, snap, phase, msg)
+}
+
+// noteSnapshotPhase records a Snapshot's new phase on it and, when it
+// finished, on its Cluster too (SnapshotCompleted, SnapshotFailed, with
+// how long it took), so a Cluster's Events tell of its automatic
+// snapshots without a look at each Snapshot.
+func (r *SnapshotReconciler) noteSnapshotPhase(ctx context.Context, snap *mnemov1.Snapshot, phase mnemov1.SnapshotPhase, msg string) error {
+	typ := corev1.EventTypeNormal
+	if phase == mnemov1.SnapshotFailed {
+		typ = corev1.EventTypeWarning
+	}
+	r.Recorder.Eventf(snap, nil, typ, string(phase), "Snapshot", "Snapshot is %s: %s", phase, msg)
+	if phase == mnemov1.SnapshotCreating {
+		return nil
+	}
+	var c mnemov1.Cluster
+	if err := r.Get(ctx, client.ObjectKey{Namespace: snap.Namespace, Name: snap.Spec.ClusterName}, &c); err != nil {
+		return client.IgnoreNotFound(err)
+	}
+	took := ""
+	if st, ft := snap.Status.StartTime, snap.Status.FinishTime; st != nil && ft != nil {
+		took = " in " + ft.Sub(st.Time).Round(100*time.Millisecond).String()
+	}
+	source := snap.Spec.Source
+	if source == "" {
+		source = mnemov1.SnapshotManual
+	}
+	if phase == mnemov1.SnapshotFailed {
+		r.Recorder.Eventf(&c, snap, corev1.EventTypeWarning, "SnapshotFailed", "Snapshot",
+			"Snapshot %s (%s) failed%s: %s", snap.Name, source, took, msg)
+		return nil
+	}
+	r.Recorder.Eventf(&c, snap, corev1.EventTypeNormal, "SnapshotCompleted", "Snapshot",
+		"Snapshot %s (%s) completed%s: %s", snap.Name, source, took, msg)
+	return nil
 }
 
 // snapshotProgress decides a Snapshot's phase from its shards' Jobs.
