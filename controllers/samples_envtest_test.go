@@ -28,7 +28,7 @@ import (
 
 // samples are config/samples in kustomization order.
 var samples = []string{
-	"cluster_minimal.yaml", "parametergroup.yaml", "users.yaml", "acl.yaml", "cluster_sharded_tls.yaml", "snapshot.yaml",
+	"cluster_minimal.yaml", "cluster_dev.yaml", "parametergroup.yaml", "users.yaml", "acl.yaml", "cluster_sharded_tls.yaml", "snapshot.yaml",
 }
 
 // Every sample is accepted, and the operator builds from it what the design
@@ -48,12 +48,31 @@ func TestSamples(t *testing.T) {
 	}
 
 	t.Run("minimal", func(t *testing.T) { checkMinimal(t, ns) })
+	t.Run("dev: one log server", func(t *testing.T) { checkDev(t, ns) })
 	t.Run("orders", func(t *testing.T) { checkOrders(t, ns, passwords) })
 	t.Run("users, ACL and parameter group status", func(t *testing.T) { checkReferencedStatus(t, ns) })
 	t.Run("snapshot", func(t *testing.T) { checkSnapshot(t, ns) })
 	t.Run("events", func(t *testing.T) { checkEvents(t, ns) })
 	t.Run("printer columns", func(t *testing.T) { checkPrinterColumns(t, ns) })
 	t.Run("passwords appear nowhere but their Secret", func(t *testing.T) { checkNoPasswords(t, ns, passwords) })
+}
+
+// checkDev checks the development sample's single log server: it runs
+// unclustered (no routes to wait for), and the data node creates its
+// streams with one replica.
+func checkDev(t *testing.T, ns string) {
+	var logSts, sts appsv1.StatefulSet
+	eventually(t, "dev log StatefulSet", func() error { return get(ns, "dev-log", &logSts) })
+	eventually(t, "dev shard StatefulSet", func() error { return get(ns, "dev-shard-0", &sts) })
+	if *logSts.Spec.Replicas != 1 || *sts.Spec.Replicas != 1 {
+		t.Errorf("log servers %d, data nodes %d, want 1 and 1", *logSts.Spec.Replicas, *sts.Spec.Replicas)
+	}
+	if args := strings.Join(logSts.Spec.Template.Spec.Containers[0].Args, " "); strings.Contains(args, "--routes") {
+		t.Errorf("a single log server is given routes: %s", args)
+	}
+	if args := strings.Join(sts.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "--log-replicas 1") {
+		t.Errorf("the data node does not create one-replica streams: %s", args)
+	}
 }
 
 func checkMinimal(t *testing.T, ns string) {

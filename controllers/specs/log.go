@@ -23,6 +23,17 @@ func LogReplicas(c *mnemov1.Cluster) int32 {
 	return c.Spec.Log.Replicas
 }
 
+// LogReplicaArgs is the flag that gives the replicas of the streams a data
+// node or snapshot Job creates in the log: one per log server, up to 3 or
+// 5. Left out for 3, the programs' default, so Clusters made before the
+// flag keep their pod templates (and their pods).
+func LogReplicaArgs(c *mnemov1.Cluster) []string {
+	if n := LogReplicas(c); n != 3 {
+		return []string{"--log-replicas", itoa(n)}
+	}
+	return nil
+}
+
 // LogRoutes are the cluster-route URLs of every log server, which each one
 // is given so the JetStream cluster can form.
 func LogRoutes(c *mnemov1.Cluster) []string {
@@ -31,6 +42,24 @@ func LogRoutes(c *mnemov1.Cluster) []string {
 		routes[i] = fmt.Sprintf("nats://%s-%d.%s.%s.svc:%d", c.LogName(), i, c.LogHeadlessName(), c.Namespace, logClusterPort)
 	}
 	return routes
+}
+
+// LogArgs are a log server's arguments. Several servers form one
+// JetStream cluster over routes; a single one (development) runs
+// unclustered, since a JetStream cluster of one never elects its meta
+// leader while it waits for routes.
+func LogArgs(c *mnemov1.Cluster) []string {
+	args := []string{"log",
+		"--name", "$(POD_NAME)",
+		"--dir", logDataDir,
+		"--listen", fmt.Sprintf("0.0.0.0:%d", logClientPort),
+	}
+	if LogReplicas(c) > 1 {
+		args = append(args,
+			"--cluster-listen", fmt.Sprintf("0.0.0.0:%d", logClusterPort),
+			"--routes", strings.Join(LogRoutes(c), ","))
+	}
+	return args
 }
 
 // LogStatefulSet is the StatefulSet of a Cluster's log servers: mnemo log
@@ -70,14 +99,8 @@ func LogStatefulSet(c *mnemov1.Cluster, image string) *appsv1.StatefulSet {
 					Containers: []corev1.Container{{
 						Name:  "log",
 						Image: image,
-						Args: []string{"log",
-							"--name", "$(POD_NAME)",
-							"--dir", logDataDir,
-							"--listen", fmt.Sprintf("0.0.0.0:%d", logClientPort),
-							"--cluster-listen", fmt.Sprintf("0.0.0.0:%d", logClusterPort),
-							"--routes", strings.Join(LogRoutes(c), ","),
-						},
-						Env: []corev1.EnvVar{podNameEnv},
+						Args:  LogArgs(c),
+						Env:   []corev1.EnvVar{podNameEnv},
 						Ports: []corev1.ContainerPort{
 							{Name: "client", ContainerPort: logClientPort},
 							{Name: "cluster", ContainerPort: logClusterPort},

@@ -60,6 +60,7 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 		"--metrics-addr", fmt.Sprintf(":%d", metricsPort),
 		"--aclfile", aclDir + "/" + ACLFileKey,
 	}
+	args = append(args, LogReplicaArgs(c)...)
 	args = append(args, RestoreArgs(c, s.Spec.Index)...)
 	if c.TLSEnabled() {
 		args = append(args,

@@ -38,11 +38,11 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 					Containers: []corev1.Container{{
 						Name:  "snapshot",
 						Image: image,
-						Args: []string{"snapshot",
+						Args: append([]string{"snapshot",
 							"--log", c.LogAddress(),
 							"--shard", itoa(index),
 							"--name", snap.Name,
-						},
+						}, LogReplicaArgs(c)...),
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
 						},

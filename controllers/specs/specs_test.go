@@ -228,7 +228,12 @@ func TestLogStatefulSet(t *testing.T) {
 			for i := range routes {
 				routes[i] = "nats://orders-log-" + itoa(i) + ".orders-log-hl.shop.svc:6222"
 			}
-			want := "log --name $(POD_NAME) --dir /data --listen 0.0.0.0:4222 --cluster-listen 0.0.0.0:6222 --routes " + strings.Join(routes, ",")
+			want := "log --name $(POD_NAME) --dir /data --listen 0.0.0.0:4222"
+			if tc.replicas > 1 {
+				// A single server runs unclustered: a JetStream cluster of
+				// one waits for routes forever.
+				want += " --cluster-listen 0.0.0.0:6222 --routes " + strings.Join(routes, ",")
+			}
 			if got := strings.Join(sts.Spec.Template.Spec.Containers[0].Args, " "); got != want {
 				t.Errorf("args\n got %s\nwant %s", got, want)
 			}
@@ -450,5 +455,27 @@ func TestWithOperatorUser(t *testing.T) {
 	ownerIs(t, "operator Secret", s.ObjectMeta, "Cluster", "orders")
 	if s.Name != "orders-operator" || string(s.Data[OperatorPasswordKey]) != "pw" {
 		t.Errorf("operator Secret %+v", s)
+	}
+}
+
+// TestLogReplicasReachTheLogsClients checks that data nodes and snapshot
+// Jobs create their streams with as many replicas as there are log
+// servers: a stream of 3 replicas cannot be created on one server.
+func TestLogReplicasReachTheLogsClients(t *testing.T) {
+	for _, tc := range []struct {
+		replicas int32
+		want     string // the flag, "" for none (the programs' default, 3)
+	}{{0, ""}, {1, "--log-replicas 1"}, {3, ""}, {5, "--log-replicas 5"}} {
+		c := testCluster(func(c *mnemov1.Cluster) { c.Spec.Log.Replicas = tc.replicas })
+		snap := &mnemov1.Snapshot{ObjectMeta: metav1.ObjectMeta{Name: "s", Namespace: c.Namespace}}
+		for what, args := range map[string][]string{
+			"node":         NodeArgs(c, testShard(c, 0)),
+			"snapshot Job": SnapshotJob(c, snap, 0, "mnemo:test").Spec.Template.Spec.Containers[0].Args,
+		} {
+			got := strings.Join(args, " ")
+			if tc.want == "" && strings.Contains(got, "--log-replicas") || tc.want != "" && !strings.Contains(got, tc.want) {
+				t.Errorf("log.replicas %d: %s args %q, want %q", tc.replicas, what, got, tc.want)
+			}
+		}
 	}
 }
