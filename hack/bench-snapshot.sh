@@ -78,6 +78,7 @@ ms() { date +%s%3N; }
 LP=$(port)
 bin/mnemo log --name bench --dir "$W/log" --listen "127.0.0.1:$LP" 2>"$W/log.err" &
 pids+=($!)
+LOGPID=$!
 wait_for "$W/log.err" "Log server ready"
 LOG=nats://127.0.0.1:$LP
 
@@ -112,14 +113,31 @@ load() {
 bench() { redis-benchmark -p "$1" -t set,get -n "$BENCH_N" -c 16 -r "$KEYS" -d 16 --csv 2>/dev/null | grep -v '^"test"'; }
 # load1: the machine's 1-minute load average.
 load1() { cut -d' ' -f1 /proc/loadavg; }
-# round LABEL PAIR CMD...: runs CMD (bench or during), prints its output
-# and records each test's p99 under LABEL and PAIR for the summary.
+# cpu PID...: the CPU time, in clock ticks, the processes have used so far
+# (user and system, every thread); 0 for a PID that is gone or empty.
+cpu() {
+	local p t=0
+	for p in "$@"; do
+		[ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")))
+	done
+	echo "$t"
+}
+# busy: the machine's busy clock ticks so far (all but idle and iowait).
+busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+# round LABEL PAIR SERVER_PID CMD...: runs CMD (bench or during), prints
+# its output and the CPU seconds the log server, the server under test
+# and the whole machine used meanwhile, and records each test's p99 under
+# LABEL and PAIR for the summary.
 round() {
-	local label=$1 pair=$2 la
-	shift 2
+	local label=$1 pair=$2 srv=$3 la l0 s0 b0 l1 s1 b1
+	shift 3
 	la=$(load1)
+	l0=$(cpu "${LOGPID:-}") s0=$(cpu "$srv") b0=$(busy)
 	"$@" | tee "$W/round.out"
-	grep '^"' "$W/round.out" | tr -d '"' | awk -F, -v l="$label" -v p="$pair" -v la="$la" '{ print l, p, $1, $7, la }' >>"$W/p99s"
+	l1=$(cpu "${LOGPID:-}") s1=$(cpu "$srv") b1=$(busy)
+	echo "cpu seconds in the round: log server $(( (l1 - l0) / 100 )).$(( (l1 - l0) % 100 / 10 )), server under test $(( (s1 - s0) / 100 )).$(( (s1 - s0) % 100 / 10 )), whole machine $(( (b1 - b0) / 100 )).$(( (b1 - b0) % 100 / 10 ))"
+	grep '^"' "$W/round.out" | tr -d '"' | awk -F, -v l="$label" -v p="$pair" -v la="$la" -v lc="$((l1 - l0))" '{ print l, p, $1, $7, la, lc / 100 }' >>"$W/p99s"
 }
 # during PORT CMD...: the foreground benchmark, with CMD run again and
 # again until it ends, so that every request meets a snapshot in progress.
@@ -216,14 +234,14 @@ t0=$(ms); load "$NP" "$((ROUNDS + 1))" >/dev/null; echo "load of $KEYS writes: $
 echo "-- from the snapshot + a tail of $KEYS writes"; restarts
 for pair in $(seq "$PAIRS"); do
 	echo "-- [$pair] foreground benchmark alone, load average $(load1)"
-	round alone "$pair" bench "$NP"
+	round alone "$pair" "$NODE" bench "$NP"
 	for mode in $BUILDER_MODES; do
 		SNAP_PREFIX=$(builder "$mode")
 		SNAP_ARGS=$JS_ARGS
 		[ "$mode" != idle-export ] || SNAP_ARGS="--out $W/export.snap"
 		[ "$mode" != offbox ] || SNAP_ARGS=$S3_ARGS
 		echo "-- [$pair] foreground benchmark while mnemo snapshot ($mode: ${SNAP_PREFIX:-no prefix}) builds from the newest snapshot + tail, load average $(load1)"
-		round "$mode" "$pair" during "$NP" snap
+		round "$mode" "$pair" "$NODE" during "$NP" snap
 	done
 	SNAP_PREFIX= SNAP_ARGS=
 done
@@ -239,7 +257,8 @@ RP=$(port)
 redis-server --port "$RP" --bind 127.0.0.1 --save '' --appendonly no --dir "$W" --dbfilename bench.rdb >"$W/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$RP" ping >/dev/null 2>&1 && break; sleep 0.1; done
-[ "$(redis-cli -p "$RP" info server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')" = "${pids[-1]}" ] ||
+REDISPID=${pids[-1]}
+[ "$(redis-cli -p "$RP" info server | tr -d '\r' | awk -F: '$1 == "process_id" { print $2 }')" = "$REDISPID" ] ||
 	{ echo "bench: the redis-server on $RP is not ours" >&2; exit 1; }
 load "$RP" 1 >/dev/null
 bgsave() {
@@ -249,23 +268,23 @@ bgsave() {
 }
 for pair in $(seq "$PAIRS"); do
 	echo "-- [$pair] foreground benchmark alone, load average $(load1)"
-	round redis-alone "$pair" bench "$RP"
+	round redis-alone "$pair" "$REDISPID" bench "$RP"
 	echo "-- [$pair] the same while BGSAVE forks and writes the RDB file, again and again, load average $(load1)"
-	round redis-bgsave "$pair" during "$RP" bgsave
+	round redis-bgsave "$pair" "$REDISPID" during "$RP" bgsave
 done
 echo "fork times (us): $(cut -d: -f2 "$W/forks" | tr '\n' ' ')"
 redis-cli -p "$RP" info persistence | grep -E 'rdb_last_bgsave_time_sec|rdb_last_cow_size'
 ls -l "$W/bench.rdb" | awk '{ print "rdb file", $5, "bytes" }'
 
-echo "== summary: p99 in ms per round (load average when it started), and each mode's median"
-awk '{ v[$2, $1, $3] = $4; la[$2, $1] = $5; if (!($1 in seen)) { seen[$1] = 1; modes[++nm] = $1 } if ($2 > np) np = $2 }
+echo "== summary: p99 in ms per round, SET / GET (load average when it started; CPU seconds the log server used in it), and each mode's median"
+awk '{ v[$2, $1, $3] = $4; la[$2, $1] = $5; lc[$2, $1] = $6; if (!($1 in seen)) { seen[$1] = 1; modes[++nm] = $1 } if ($2 > np) np = $2 }
 END {
 	printf "%-6s", "pair"
-	for (m = 1; m <= nm; m++) printf " | %-26s", modes[m] " SET/GET"
+	for (m = 1; m <= nm; m++) printf " | %-34s", modes[m] " SET/GET"
 	print ""
 	for (p = 1; p <= np; p++) {
 		printf "%-6s", p
-		for (m = 1; m <= nm; m++) printf " | %-26s", sprintf("%s / %s (%s)", v[p, modes[m], "SET"], v[p, modes[m], "GET"], la[p, modes[m]])
+		for (m = 1; m <= nm; m++) printf " | %-34s", sprintf("%s / %s (%s; %s s)", v[p, modes[m], "SET"], v[p, modes[m], "GET"], la[p, modes[m]], lc[p, modes[m]])
 		print ""
 	}
 }' "$W/p99s"
