@@ -24,6 +24,9 @@
 #                    builder Job's own node; MinIO's own machines). The
 #                    builder still reads the log's tail from the log
 #                    server, as a Job does.
+#       offbox-base  offbox, with the builder binary BASE_BIN (another
+#                    build of mnemo, e.g. of the commit before a change to
+#                    the builder), to compare two builders in one run
 #     With offbox, MinIO runs for the whole benchmark and is seeded with a
 #     snapshot of the whole log before any other build; the builds into the
 #     log's object store then leave the log untrimmed (--trim no), so that
@@ -45,7 +48,8 @@ PAIRS=${PAIRS:-2}
 RESTARTS=${RESTARTS:-yes}
 FIRST=${FIRST:-yes}
 make --no-print-directory build >&2
-case " $BUILDER_MODES " in *" offbox "*) OFFBOX=yes ;; *) OFFBOX=no ;; esac
+case " $BUILDER_MODES " in *" offbox "* | *" offbox-base "*) OFFBOX=yes ;; *) OFFBOX=no ;; esac
+case " $BUILDER_MODES " in *" offbox-base "*) [ -x "${BASE_BIN:-}" ] || { echo "bench: offbox-base needs BASE_BIN, a mnemo binary" >&2; exit 2; } ;; esac
 W=$(mktemp -d /tmp/mnemo-snapbench.XXXXXX)
 pids=()
 cleanup() {
@@ -160,18 +164,19 @@ builder() {
 	plain) echo "" ;;
 	idle | idle-export) echo "nice -n 19 chrt -i 0" ;;
 	gomaxprocs1) echo "env GOMAXPROCS=1" ;;
-	offbox) echo "nice -n 19 chrt -i 0 ionice -c 3" ;;
+	offbox | offbox-base) echo "nice -n 19 chrt -i 0 ionice -c 3" ;;
 	*) echo "bench: unknown builder mode $1" >&2; exit 2 ;;
 	esac
 }
 SNAP_PREFIX=
 SNAP_ARGS=
+SNAP_BIN=bin/mnemo
 snap() {
 	local t0 t1
 	t0=$(ms)
 	# shellcheck disable=SC2086 # the prefix is words
 	# shellcheck disable=SC2086
-	if ! $SNAP_PREFIX bin/mnemo snapshot --log "$LOG" --shard 0 --log-replicas 1 $SNAP_ARGS "$@" >"$W/snap.out" 2>"$W/snap.err"; then
+	if ! $SNAP_PREFIX "$SNAP_BIN" snapshot --log "$LOG" --shard 0 --log-replicas 1 $SNAP_ARGS "$@" >"$W/snap.out" 2>"$W/snap.err"; then
 		echo "bench: mnemo snapshot failed:" >&2
 		cat "$W/snap.err" >&2
 		return 1
@@ -239,11 +244,12 @@ for pair in $(seq "$PAIRS"); do
 		SNAP_PREFIX=$(builder "$mode")
 		SNAP_ARGS=$JS_ARGS
 		[ "$mode" != idle-export ] || SNAP_ARGS="--out $W/export.snap"
-		[ "$mode" != offbox ] || SNAP_ARGS=$S3_ARGS
-		echo "-- [$pair] foreground benchmark while mnemo snapshot ($mode: ${SNAP_PREFIX:-no prefix}) builds from the newest snapshot + tail, load average $(load1)"
+		SNAP_BIN=bin/mnemo
+		case $mode in offbox) SNAP_ARGS=$S3_ARGS ;; offbox-base) SNAP_ARGS=$S3_ARGS SNAP_BIN=$BASE_BIN ;; esac
+		echo "-- [$pair] foreground benchmark while $SNAP_BIN snapshot ($mode: ${SNAP_PREFIX:-no prefix}) builds from the newest snapshot + tail, load average $(load1)"
 		round "$mode" "$pair" "$NODE" during "$NP" snap
 	done
-	SNAP_PREFIX= SNAP_ARGS=
+	SNAP_PREFIX= SNAP_ARGS= SNAP_BIN=bin/mnemo
 done
 echo "-- snapshot size"
 # shellcheck disable=SC2086 # the arguments are words
