@@ -31,6 +31,13 @@
 #     snapshot of the whole log before any other build; the builds into the
 #     log's object store then leave the log untrimmed (--trim no), so that
 #     the trims of one store never remove the tail the other one needs.
+# PIN=yes splits the two CPUs as two machines would be: the log server,
+# the node and redis-benchmark on CPU 0, the builder and MinIO on CPU 1
+# (taskset), in the rounds alone as in the rounds with a build, so that
+# the builder takes no CPU time from the primary's side; what it still
+# shares is the L3 cache, memory bandwidth and the kernel. redis-server
+# is not pinned: its BGSAVE child runs where the kernel puts it, as in
+# production.
 # RESTARTS=no skips the restart-time figures (1); FIRST=no skips the
 # benchmark during the first build from the log's start (the build itself
 # still runs, untimed against the benchmark).
@@ -47,6 +54,12 @@ BUILDER_MODES=${BUILDER_MODES:-plain idle gomaxprocs1}
 PAIRS=${PAIRS:-2}
 RESTARTS=${RESTARTS:-yes}
 FIRST=${FIRST:-yes}
+PIN=${PIN:-no}
+FG= BG=
+if [ "$PIN" = yes ]; then
+	[ "$(nproc)" -ge 2 ] || { echo "bench: PIN=yes needs 2 CPUs" >&2; exit 2; }
+	FG="taskset -c 0" BG="taskset -c 1"
+fi
 make --no-print-directory build >&2
 case " $BUILDER_MODES " in *" offbox "* | *" offbox-base "*) OFFBOX=yes ;; *) OFFBOX=no ;; esac
 case " $BUILDER_MODES " in *" offbox-base "*) [ -x "${BASE_BIN:-}" ] || { echo "bench: offbox-base needs BASE_BIN, a mnemo binary" >&2; exit 2; } ;; esac
@@ -80,7 +93,7 @@ wait_for() {
 ms() { date +%s%3N; }
 
 LP=$(port)
-bin/mnemo log --name bench --dir "$W/log" --listen "127.0.0.1:$LP" 2>"$W/log.err" &
+$FG bin/mnemo log --name bench --dir "$W/log" --listen "127.0.0.1:$LP" 2>"$W/log.err" &
 pids+=($!)
 LOGPID=$!
 wait_for "$W/log.err" "Log server ready"
@@ -92,7 +105,7 @@ start_node() {
 	: >"$W/node.err"
 	local t0
 	t0=$(ms)
-	bin/mnemo node --log "$LOG" --shard 0 --log-replicas 1 --port "$NP" --bind 127.0.0.1 --dir "$W/node" 2>"$W/node.err" &
+	$FG bin/mnemo node --log "$LOG" --shard 0 --log-replicas 1 --port "$NP" --bind 127.0.0.1 --dir "$W/node" 2>"$W/node.err" &
 	NODE=$!
 	pids+=("$NODE")
 	wait_for "$W/node.err" "Ready to accept"
@@ -114,7 +127,8 @@ load() {
 		printf "*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n", length(k), k, length(v), v } }' |
 		redis-cli -p "$1" --pipe | tail -1
 }
-bench() { redis-benchmark -p "$1" -t set,get -n "$BENCH_N" -c 16 -r "$KEYS" -d 16 --csv 2>/dev/null | grep -v '^"test"'; }
+# shellcheck disable=SC2086 # the prefix is words
+bench() { $FG redis-benchmark -p "$1" -t set,get -n "$BENCH_N" -c 16 -r "$KEYS" -d 16 --csv 2>/dev/null | grep -v '^"test"'; }
 # load1: the machine's 1-minute load average.
 load1() { cut -d' ' -f1 /proc/loadavg; }
 # cpu PID...: the CPU time, in clock ticks, the processes have used so far
@@ -164,7 +178,7 @@ builder() {
 	plain) echo "" ;;
 	idle | idle-export) echo "nice -n 19 chrt -i 0" ;;
 	gomaxprocs1) echo "env GOMAXPROCS=1" ;;
-	offbox | offbox-base) echo "nice -n 19 chrt -i 0 ionice -c 3" ;;
+	offbox | offbox-base) echo "$BG nice -n 19 chrt -i 0 ionice -c 3" ;;
 	*) echo "bench: unknown builder mode $1" >&2; exit 2 ;;
 	esac
 }
@@ -196,7 +210,7 @@ if [ "$OFFBOX" = yes ]; then
 	MP=$(port)
 	export AWS_ACCESS_KEY_ID=mnemo-bench AWS_SECRET_ACCESS_KEY=mnemo-bench-secret
 	MINIO_ROOT_USER=$AWS_ACCESS_KEY_ID MINIO_ROOT_PASSWORD=$AWS_SECRET_ACCESS_KEY MINIO_BROWSER=off MINIO_UPDATE=off \
-		nice -n 19 chrt -i 0 ionice -c 3 "$MINIO" server "$SHM/data" --address "127.0.0.1:$MP" \
+		$BG nice -n 19 chrt -i 0 ionice -c 3 "$MINIO" server "$SHM/data" --address "127.0.0.1:$MP" \
 		--console-address "127.0.0.1:$(port)" --quiet >"$W/minio.log" 2>&1 &
 	pids+=($!)
 	MINIO_PID=$!
@@ -213,6 +227,7 @@ fi
 JS_ARGS=
 [ "$OFFBOX" = no ] || JS_ARGS="--trim no"
 
+[ "$PIN" = no ] || echo "pinned: log server, node, redis-benchmark on CPU 0; builder (offbox modes) and MinIO on CPU 1"
 echo "== Mnemo: $KEYS keys, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 start_node
 t0=$(ms); load "$NP" 1 >/dev/null; echo "load of $KEYS writes: $(( $(ms) - t0 )) ms"
