@@ -55,7 +55,7 @@ PAIRS=${PAIRS:-2}
 RESTARTS=${RESTARTS:-yes}
 FIRST=${FIRST:-yes}
 PIN=${PIN:-no}
-FG= BG=
+FG="" BG=""
 if [ "$PIN" = yes ]; then
 	[ "$(nproc)" -ge 2 ] || { echo "bench: PIN=yes needs 2 CPUs" >&2; exit 2; }
 	FG="taskset -c 0" BG="taskset -c 1"
@@ -136,7 +136,7 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 cpu() {
 	local p t=0
 	for p in "$@"; do
-		[ -n "$p" ] && [ -r "/proc/$p/stat" ] || continue
+		if [ -z "$p" ] || [ ! -r "/proc/$p/stat" ]; then continue; fi
 		t=$((t + $(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$p/stat")))
 	done
 	echo "$t"
@@ -264,7 +264,7 @@ for pair in $(seq "$PAIRS"); do
 		echo "-- [$pair] foreground benchmark while $SNAP_BIN snapshot ($mode: ${SNAP_PREFIX:-no prefix}) builds from the newest snapshot + tail, load average $(load1)"
 		round "$mode" "$pair" "$NODE" during "$NP" snap
 	done
-	SNAP_PREFIX= SNAP_ARGS= SNAP_BIN=bin/mnemo
+	SNAP_PREFIX="" SNAP_ARGS="" SNAP_BIN=bin/mnemo
 done
 echo "-- snapshot size"
 # shellcheck disable=SC2086 # the arguments are words
