@@ -12,6 +12,12 @@ import (
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
 )
 
+// SnapshotCPURequest is the snapshot Job's CPU request: small, so that on a
+// host shared with data pods it gets CPU after them (its cpu.weight is a
+// twentieth of that of a data pod requesting 2 CPUs), with no limit on a
+// host of its own.
+var SnapshotCPURequest = resource.MustParse("100m")
+
 // SnapshotJobName is the name of the Job that snapshots one shard.
 func SnapshotJobName(snap *mnemov1.Snapshot, index int32) string {
 	return fmt.Sprintf("%s-shard-%d", snap.Name, index)
@@ -21,6 +27,16 @@ func SnapshotJobName(snap *mnemov1.Snapshot, index int32) string {
 // snapshot reads the newest snapshot and the log and writes a new one. It
 // runs with the Cluster's labels so the Cluster's NetworkPolicy lets it
 // reach the log.
+//
+// The builder must not slow the primary down ("no pause on the primary"):
+// it shares nothing with a data pod but the host, so it is kept off the
+// hosts of the Cluster's data pods and log servers when the cluster has
+// others (snapshotJobAffinity), and asks for little CPU so that where it
+// does share a host, the kernel gives the data pods' larger requests the
+// CPU first (cpu.weight follows the request). It sets no CPU limit: on a
+// host of its own it may use every idle core and finish sooner. No
+// PriorityClass: it has the namespace's default priority and never
+// preempts a data pod of a higher one.
 func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image string) *batchv1.Job {
 	labels := Labels(c, ComponentSnapshot)
 	labels[LabelShard] = itoa(index)
@@ -35,6 +51,7 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 				Spec: corev1.PodSpec{
 					RestartPolicy:   corev1.RestartPolicyNever,
 					SecurityContext: podSec,
+					Affinity:        snapshotJobAffinity(c),
 					Containers: []corev1.Container{{
 						Name:  "snapshot",
 						Image: image,
@@ -44,7 +61,7 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 							"--name", snap.Name,
 						}, LogReplicaArgs(c)...),
 						Resources: corev1.ResourceRequirements{
-							Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("512Mi")},
+							Requests: corev1.ResourceList{corev1.ResourceCPU: SnapshotCPURequest, corev1.ResourceMemory: resource.MustParse("512Mi")},
 						},
 						SecurityContext: sec,
 					}},
@@ -52,4 +69,26 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 			},
 		},
 	}
+}
+
+// snapshotJobAffinity prefers hosts without the Cluster's data pods and,
+// next, without its log servers: in production the builder runs on
+// separate compute, as MemoryDB builds its snapshots, and on a host of
+// its own its CPU, memory bandwidth and network use cannot reach the
+// primary's latency. Preferred, never required, whatever the Cluster's
+// topology says: a snapshot must still run on a one-host cluster, where
+// its small CPU request is what keeps it behind the data pods.
+func snapshotJobAffinity(c *mnemov1.Cluster) *corev1.Affinity {
+	avoid := func(weight int32, component string) corev1.WeightedPodAffinityTerm {
+		return corev1.WeightedPodAffinityTerm{Weight: weight, PodAffinityTerm: corev1.PodAffinityTerm{
+			LabelSelector: &metav1.LabelSelector{MatchLabels: SelectorLabels(c, component)},
+			TopologyKey:   corev1.LabelHostname,
+		}}
+	}
+	return &corev1.Affinity{PodAntiAffinity: &corev1.PodAntiAffinity{
+		PreferredDuringSchedulingIgnoredDuringExecution: []corev1.WeightedPodAffinityTerm{
+			avoid(100, ComponentNode),
+			avoid(50, ComponentLog),
+		},
+	}}
 }

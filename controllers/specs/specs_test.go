@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
@@ -397,6 +399,72 @@ func TestSnapshotJob(t *testing.T) {
 	want := "snapshot --log nats://orders-log.shop.svc:4222 --shard 2 --name nightly"
 	if got := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " "); got != want {
 		t.Errorf("args\n got %s\nwant %s", got, want)
+	}
+}
+
+// The snapshot Job keeps off the hosts of its Cluster's data pods, and
+// next of its log servers, by preference only (a one-host cluster still
+// snapshots), whatever the Cluster's anti-affinity says; it asks for a
+// little CPU and sets no limit. The pods it avoids are the ones the
+// StatefulSets make, so a change of their labels fails here.
+func TestSnapshotJobPlacement(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		cluster *mnemov1.Cluster
+	}{
+		{"preferred topology", testCluster()},
+		{"required topology: the Job's is still preferred", testCluster(func(c *mnemov1.Cluster) { c.Spec.Topology.AntiAffinity = "Required" })},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cluster
+			snap := &mnemov1.Snapshot{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: "shop", UID: "uid-snap"}}
+			pod := SnapshotJob(c, snap, 1, "mnemo:test").Spec.Template.Spec
+			other := testCluster(func(c *mnemov1.Cluster) { c.Name = "billing" })
+			for _, p := range []struct {
+				what   string
+				labels map[string]string
+				weight int32 // how much the Job avoids a host with this pod
+			}{
+				{"a data pod of the shard it snapshots", ShardStatefulSet(c, testShard(c, 1), nodeTypeOf(t, "db.r7g.large"), "i", "").Spec.Template.Labels, 100},
+				{"a data pod of another shard", ShardStatefulSet(c, testShard(c, 2), nodeTypeOf(t, "db.r7g.large"), "i", "").Spec.Template.Labels, 100},
+				{"a log server", LogStatefulSet(c, "i").Spec.Template.Labels, 50},
+				{"another Cluster's data pod", ShardStatefulSet(other, testShard(other, 1), nodeTypeOf(t, "db.r7g.large"), "i", "").Spec.Template.Labels, 0},
+				{"another Cluster's log server", LogStatefulSet(other, "i").Spec.Template.Labels, 0},
+				{"another snapshot Job", SnapshotJob(c, snap, 2, "i").Spec.Template.Labels, 0},
+			} {
+				if pod.Affinity == nil || pod.Affinity.PodAntiAffinity == nil {
+					t.Fatalf("no pod anti-affinity: %+v", pod.Affinity)
+				}
+				anti := pod.Affinity.PodAntiAffinity
+				if len(anti.RequiredDuringSchedulingIgnoredDuringExecution) != 0 || pod.Affinity.PodAffinity != nil || pod.Affinity.NodeAffinity != nil {
+					t.Errorf("the Job may be unschedulable on one host: %+v", pod.Affinity)
+				}
+				var got int32
+				for _, term := range anti.PreferredDuringSchedulingIgnoredDuringExecution {
+					sel, err := metav1.LabelSelectorAsSelector(term.PodAffinityTerm.LabelSelector)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if term.PodAffinityTerm.TopologyKey == "kubernetes.io/hostname" && len(term.PodAffinityTerm.Namespaces) == 0 &&
+						sel.Matches(labels.Set(p.labels)) {
+						got += term.Weight
+					}
+				}
+				if got != p.weight {
+					t.Errorf("%s (%v): avoided with weight %d, want %d", p.what, p.labels, got, p.weight)
+				}
+			}
+			res := pod.Containers[0].Resources
+			if cpu := res.Requests.Cpu(); !cpu.Equal(resource.MustParse("100m")) {
+				t.Errorf("CPU request %s, want 100m", cpu)
+			}
+			if _, ok := res.Limits[corev1.ResourceCPU]; ok {
+				t.Errorf("CPU limit %v: the builder may use a host's idle cores", res.Limits)
+			}
+			if pod.PriorityClassName != "" {
+				t.Errorf("priority class %q", pod.PriorityClassName)
+			}
+		})
 	}
 }
 
