@@ -13,6 +13,7 @@ import (
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
 	"github.com/mnemo-dev/mnemo/controllers/plan"
+	"github.com/mnemo-dev/mnemo/controllers/specs"
 )
 
 // Restore (docs/snapshots.md#restore-on-kubernetes). A Cluster with
@@ -23,6 +24,13 @@ import (
 // --restore-log from that record; a node restores only into an empty
 // shard, so the flags stay and are ignored after the first start, and the
 // pods never roll because of them.
+//
+// A point in time (spec.restoreFrom.pointInTime) is restored from a
+// Snapshot the operator builds of the source Cluster as of that time
+// (<cluster>-pitr, its Jobs run mnemo snapshot --to-time), then recorded
+// exactly as a named Snapshot. The restoring Cluster owns that Snapshot:
+// it lives as long as the Cluster, so it is there for every node that has
+// not restored yet, and goes with it.
 
 // requeueRestore is how often a Cluster waiting for its Snapshot looks.
 const requeueRestore = 5 * time.Second
@@ -48,21 +56,40 @@ func (r *ClusterReconciler) resolveRestore(ctx context.Context, c *mnemov1.Clust
 		}
 		return nil
 	}
-	pin := plan.RestoreInput{Cluster: c}
-	var snap mnemov1.Snapshot
-	err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: rf.SnapshotName}, &snap)
-	switch {
-	case err == nil:
-		pin.Snapshot = &snap
-		if pin.Source, err = r.getCluster(ctx, c.Namespace, snap.Spec.ClusterName); err != nil {
+	pin := plan.RestoreInput{Cluster: c, Now: r.now()}
+	var err error
+	if pin.Snapshot, err = r.getSnapshot(ctx, c.Namespace, rf.SnapshotName); err != nil {
+		return err
+	}
+	if pin.Snapshot != nil {
+		if pin.Source, err = r.getCluster(ctx, c.Namespace, pin.Snapshot.Spec.ClusterName); err != nil {
 			return err
 		}
-	case !apierrors.IsNotFound(err):
-		return err
+	}
+	if rf.PointInTime != nil {
+		if pin.PointInTime, err = r.getSnapshot(ctx, c.Namespace, c.PointInTimeSnapshotName()); err != nil {
+			return err
+		}
 	}
 	d := plan.PlanRestore(pin)
 	in.problem, in.restore, in.restoreWait = d.Problem, d.Record, d.Wait
+	if d.BuildPointInTime {
+		in.restoreBuild = specs.PointInTimeSnapshot(c, pin.Source, *rf.PointInTime)
+	}
 	return nil
+}
+
+// getSnapshot returns the named Snapshot, nil when it does not exist.
+func (r *ClusterReconciler) getSnapshot(ctx context.Context, namespace, name string) (*mnemov1.Snapshot, error) {
+	var s mnemov1.Snapshot
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
 }
 
 // getCluster returns the named Cluster, nil when it does not exist.
@@ -79,8 +106,20 @@ func (r *ClusterReconciler) getCluster(ctx context.Context, namespace, name stri
 }
 
 // reconcileRestore records the resolved restore before the Shards are
-// made, or holds them back while the Snapshot is being built.
+// made, or holds them back while the Snapshot is being built, creating
+// the point-in-time Snapshot first when the restore needs one.
 func (r *ClusterReconciler) reconcileRestore(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) (ctrl.Result, error) {
+	if snap := in.restoreBuild; snap != nil {
+		// Its name is fixed by the Cluster's: a pass that read a stale
+		// cache finds it there and creates nothing.
+		err := r.Create(ctx, snap)
+		switch {
+		case err == nil:
+			noteApplied(ctx, r.Recorder, c, snap, opCreated)
+		case !apierrors.IsAlreadyExists(err):
+			return ctrl.Result{}, fmt.Errorf("cannot create the point-in-time Snapshot %s: %w", snap.Name, err)
+		}
+	}
 	if in.restoreWait != "" {
 		in.impairment = &plan.Problem{Reason: mnemov1.ReasonSnapshotNotAvailable, Message: in.restoreWait}
 		return ctrl.Result{RequeueAfter: requeueRestore}, nil

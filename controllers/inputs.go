@@ -67,9 +67,11 @@ type clusterInputs struct {
 	reshardingKnown bool
 	// restore is spec.restoreFrom resolved, to record in status.restore
 	// before any data node is made; restoreWait says what the restore
-	// waits for instead.
-	restore     *mnemov1.RestoreStatus
-	restoreWait string
+	// waits for instead; restoreBuild, with restoreWait, is the
+	// point-in-time Snapshot to create for it.
+	restore      *mnemov1.RestoreStatus
+	restoreWait  string
+	restoreBuild *mnemov1.Snapshot
 
 	// requeueAfter asks for another look without stopping the later
 	// steps (a resharding polls its move while the rest goes on).

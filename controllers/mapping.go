@@ -36,14 +36,19 @@ func (r *ClusterReconciler) clustersOfACL(ctx context.Context, obj client.Object
 	return r.clustersBy(ctx, obj.GetNamespace(), indexACL, obj.GetName())
 }
 
-// clustersOfSnapshot: the Cluster it is a snapshot of, and the Clusters
-// waiting to be restored from it.
+// clustersOfSnapshot: the Cluster it is a snapshot of, the Clusters
+// waiting to be restored from it, and the Cluster that built it for a
+// point-in-time restore (its controller).
 func (r *ClusterReconciler) clustersOfSnapshot(ctx context.Context, obj client.Object) []reconcile.Request {
 	snap, ok := obj.(*mnemov1.Snapshot)
 	if !ok {
 		return nil
 	}
 	reqs := []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: snap.Namespace, Name: snap.Spec.ClusterName}}}
+	if owner := metav1.GetControllerOf(snap); owner != nil && owner.Kind == "Cluster" && owner.Name != snap.Spec.ClusterName {
+		// A point-in-time Snapshot wakes the Cluster restoring from it.
+		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: snap.Namespace, Name: owner.Name}})
+	}
 	return append(reqs, r.clustersBy(ctx, snap.Namespace, indexRestoreFrom, snap.Name)...)
 }
 

@@ -37,6 +37,13 @@ func (c *Cluster) LogAddress() string {
 	return fmt.Sprintf("nats://%s.%s.svc:4222", c.LogName(), c.Namespace)
 }
 
+// PointInTimeSnapshotName names the Snapshot the operator builds for a
+// Cluster's spec.restoreFrom.pointInTime: one per restoring Cluster, so
+// that creating it is idempotent.
+func (c *Cluster) PointInTimeSnapshotName() string {
+	return c.Name + "-pitr"
+}
+
 // EndpointAddress is the DNS name of the cluster endpoint Service.
 func (c *Cluster) EndpointAddress() string {
 	return fmt.Sprintf("%s.%s.svc", c.Name, c.Namespace)

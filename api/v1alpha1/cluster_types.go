@@ -197,8 +197,12 @@ type RestoreSource struct {
 	// +kubebuilder:validation:MaxLength=253
 	SnapshotName string `json:"snapshotName"`
 
-	// PointInTime, when set, replays the log after the snapshot up to this
-	// time instead of to its end.
+	// PointInTime, when set, restores the data of the Snapshot's Cluster
+	// as it was at this time: the operator builds a Snapshot of that
+	// Cluster with this pointInTime (named <cluster>-pitr, owned by this
+	// Cluster) and restores from it. It must be at or after the named
+	// Snapshot's start and not in the future; the source's log must still
+	// cover it.
 	// +optional
 	PointInTime *metav1.Time `json:"pointInTime,omitempty"`
 }

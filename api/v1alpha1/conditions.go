@@ -49,9 +49,10 @@ const (
 	// ReasonSnapshotNotAvailable: spec.restoreFrom names a Snapshot that
 	// is not (yet) Available, or whose data is gone.
 	ReasonSnapshotNotAvailable = "SnapshotNotAvailable"
-	// ReasonRestoreNotSupported: spec.restoreFrom asks for what the
-	// operator cannot do yet (a point in time).
-	ReasonRestoreNotSupported = "RestoreNotSupported"
+	// ReasonPointInTimeNotRestorable: spec.restoreFrom.pointInTime cannot
+	// be restored: it is before the Snapshot named, in the future, or its
+	// point-in-time Snapshot failed or is not the operator's.
+	ReasonPointInTimeNotRestorable = "PointInTimeNotRestorable"
 	// ReasonCertManagerMissing: spec.tls.issuerRef is set but cert-manager
 	// is not installed.
 	ReasonCertManagerMissing = "CertManagerMissing"

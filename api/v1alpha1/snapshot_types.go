@@ -31,6 +31,15 @@ type SnapshotSpec struct {
 	// +kubebuilder:default=manual
 	// +optional
 	Source SnapshotSource `json:"source,omitempty"`
+
+	// PointInTime, when set, makes the snapshot hold the Cluster's data as
+	// it was at that time rather than now: its Jobs replay the Cluster's
+	// log only up to it (mnemo snapshot --to-time). The log must still
+	// cover it (the point-in-time window, docs/snapshots.md). The operator
+	// sets it on the Snapshot it builds for a Cluster's
+	// spec.restoreFrom.pointInTime.
+	// +optional
+	PointInTime *metav1.Time `json:"pointInTime,omitempty"`
 }
 
 // SnapshotPhase is a Snapshot's state for people.
@@ -114,6 +123,7 @@ type SnapshotShard struct {
 // +kubebuilder:resource:shortName=msnap
 // +kubebuilder:printcolumn:name="Cluster",type=string,JSONPath=`.spec.clusterName`
 // +kubebuilder:printcolumn:name="Source",type=string,JSONPath=`.spec.source`
+// +kubebuilder:printcolumn:name="PointInTime",type=date,JSONPath=`.spec.pointInTime`,priority=1
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
 // +kubebuilder:printcolumn:name="Finished",type=date,JSONPath=`.status.finishTime`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`

@@ -24,6 +24,9 @@ const (
 	// the Cluster whose log holds the snapshot they restore from: that
 	// Cluster's NetworkPolicy lets them reach its log.
 	LabelRestoreSource = "mnemo.dev/restore-source"
+	// LabelRestoreFor, on a point-in-time Snapshot the operator built for
+	// a Cluster's spec.restoreFrom.pointInTime, names that Cluster.
+	LabelRestoreFor = "mnemo.dev/restore-for"
 )
 
 // Components, the values of LabelComponent.

@@ -2,6 +2,7 @@ package specs
 
 import (
 	"fmt"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -24,9 +25,11 @@ func SnapshotJobName(snap *mnemov1.Snapshot, index int32) string {
 }
 
 // SnapshotJob builds one shard's snapshot off the data path: mnemo
-// snapshot reads the newest snapshot and the log and writes a new one. It
-// runs with the Cluster's labels so the Cluster's NetworkPolicy lets it
-// reach the log.
+// snapshot reads the newest snapshot and the log and writes a new one
+// (for a Snapshot with a pointInTime: the newest at or before that time,
+// and the log up to it; such a build does not trim the log). It runs with
+// the Cluster's labels so the Cluster's NetworkPolicy lets it reach the
+// log.
 //
 // The builder must not slow the primary down ("no pause on the primary"):
 // it shares nothing with a data pod but the host, so it is kept off the
@@ -42,6 +45,14 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 	labels[LabelShard] = itoa(index)
 	labels[LabelSnapshot] = snap.Name
 	podSec, sec := restrictedSecurity()
+	args := []string{"snapshot",
+		"--log", c.LogAddress(),
+		"--shard", itoa(index),
+		"--name", snap.Name,
+	}
+	if at := snap.Spec.PointInTime; at != nil {
+		args = append(args, "--to-time", at.UTC().Format(time.RFC3339))
+	}
 	return &batchv1.Job{
 		ObjectMeta: ownedBy(SnapshotJobName(snap, index), snap.Namespace, labels, snap, "Snapshot"),
 		Spec: batchv1.JobSpec{
@@ -55,11 +66,7 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 					Containers: []corev1.Container{{
 						Name:  "snapshot",
 						Image: image,
-						Args: append([]string{"snapshot",
-							"--log", c.LogAddress(),
-							"--shard", itoa(index),
-							"--name", snap.Name,
-						}, LogReplicaArgs(c)...),
+						Args:  append(args, LogReplicaArgs(c)...),
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: SnapshotCPURequest, corev1.ResourceMemory: resource.MustParse("512Mi")},
 						},
@@ -91,4 +98,18 @@ func snapshotJobAffinity(c *mnemov1.Cluster) *corev1.Affinity {
 			avoid(50, ComponentLog),
 		},
 	}}
+}
+
+// PointInTimeSnapshot is the Snapshot the operator builds for a Cluster's
+// spec.restoreFrom.pointInTime: of the source Cluster, as of that time.
+// The restoring Cluster owns it, so it goes with that Cluster and outlives
+// its restore; the source's retention deletes only its own automatic
+// Snapshots, so it leaves this one.
+func PointInTimeSnapshot(c *mnemov1.Cluster, source *mnemov1.Cluster, at metav1.Time) *mnemov1.Snapshot {
+	labels := Labels(source, ComponentSnapshot)
+	labels[LabelRestoreFor] = c.Name
+	return &mnemov1.Snapshot{
+		ObjectMeta: ownedBy(c.PointInTimeSnapshotName(), c.Namespace, labels, c, "Cluster"),
+		Spec:       mnemov1.SnapshotSpec{ClusterName: source.Name, Source: mnemov1.SnapshotManual, PointInTime: &at},
+	}
 }

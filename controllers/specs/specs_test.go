@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -399,6 +400,21 @@ func TestSnapshotJob(t *testing.T) {
 	want := "snapshot --log nats://orders-log.shop.svc:4222 --shard 2 --name nightly"
 	if got := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " "); got != want {
 		t.Errorf("args\n got %s\nwant %s", got, want)
+	}
+
+	// A point-in-time Snapshot's Jobs replay the log up to its time, in
+	// RFC 3339 UTC whatever the zone it was written in.
+	at := metav1.NewTime(time.Date(2026, 5, 1, 6, 30, 15, 0, time.FixedZone("CEST", 2*3600)))
+	pit := PointInTimeSnapshot(testCluster(func(c *mnemov1.Cluster) { c.Name = "copy"; c.UID = "uid-copy" }), c, at)
+	ownerIs(t, "point-in-time Snapshot", pit.ObjectMeta, "Cluster", "copy")
+	if pit.Name != "copy-pitr" || pit.Namespace != "shop" || pit.Spec.ClusterName != "orders" || pit.Spec.Source != mnemov1.SnapshotManual ||
+		pit.Labels[LabelRestoreFor] != "copy" || pit.Labels[LabelCluster] != "orders" || !pit.Spec.PointInTime.Equal(&at) {
+		t.Errorf("point-in-time Snapshot %+v", pit)
+	}
+	pit.UID = "uid-pit"
+	want = "snapshot --log nats://orders-log.shop.svc:4222 --shard 1 --name copy-pitr --to-time 2026-05-01T04:30:15Z"
+	if got := strings.Join(SnapshotJob(c, pit, 1, "mnemo:test").Spec.Template.Spec.Containers[0].Args, " "); got != want {
+		t.Errorf("point-in-time args\n got %s\nwant %s", got, want)
 	}
 }
 

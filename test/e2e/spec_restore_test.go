@@ -33,7 +33,8 @@ const snapshotTimeout = 5 * time.Minute
 // deleted: a restored node restarts without it (the restore happens
 // once), the other pods never rolled, and a new Cluster restoring from
 // the Snapshot says, in its Degraded condition, that the snapshot's data
-// went with its Cluster.
+// went with its Cluster. In between, a Cluster restored to a point in time
+// after the Snapshot holds exactly the writes before that time.
 func TestRestoreFromSnapshot(t *testing.T) {
 	e := suite(t)
 	const spec = "restore from a Snapshot"
@@ -88,6 +89,10 @@ func TestRestoreFromSnapshot(t *testing.T) {
 	}
 	cc.Close()
 
+	// A point in time after the snapshot: the writes before it are there,
+	// the overwrites and deletions after it are not.
+	pitWant := restorePointInTime(t, e, ns, src, snap)
+
 	// One restore at a time: three Clusters' log servers do not fit on
 	// the two cores next to each other.
 	restore := func(c *mnemov1.Cluster) {
@@ -114,6 +119,28 @@ func TestRestoreFromSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitClusterGone(t, ns, same.Name)
+
+	pit := cluster("pit", 1, 0)
+	pit.Spec.RestoreFrom = &mnemov1.RestoreSource{SnapshotName: snap.Name, PointInTime: &pitWant.at}
+	record(spec, "point-in-time restore into 1 shard: create to Available", e.createAvailable(t, ns, pit))
+	if r := pit.Status.Restore; r == nil || r.SnapshotName != pit.PointInTimeSnapshotName() || r.SourceCluster != src.Name || len(r.Sources) != 2 {
+		t.Errorf("%s: status.restore %+v", pit.Name, r)
+	}
+	cc = clusterClient(e, ns, pit)
+	waitFor(t, "the ClusterClient to read "+pit.Name, time.Minute, func() (bool, error) {
+		err := cc.Get(ctx, "s:0").Err()
+		return err == nil, err
+	})
+	pitWant.data.compare(t, pit.Name+" (point in time)", cc)
+	cc.Close()
+	if err := e.c.Delete(ctx, pit); err != nil {
+		t.Fatal(err)
+	}
+	e.waitClusterGone(t, ns, pit.Name)
+	waitFor(t, "the point-in-time Snapshot to go with its Cluster", time.Minute, func() (bool, error) {
+		err := e.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: pit.PointInTimeSnapshotName()}, &mnemov1.Snapshot{})
+		return client.IgnoreNotFound(err) == nil && err != nil, fmt.Errorf("still there (%v)", err)
+	})
 
 	c := cluster("three-shards", 3, 0)
 	restore(c)
@@ -326,4 +353,51 @@ func (d *restoreDataSet) differences(cc *redis.ClusterClient) []string {
 		miss("the masters hold %d keys (%v), want exactly %d", total, err, d.count())
 	}
 	return diffs
+}
+
+// pointInTimeWant is what a restore to a point in time must hold.
+type pointInTimeWant struct {
+	at   metav1.Time
+	data *restoreDataSet
+}
+
+// restorePointInTime writes to the source after its Snapshot, takes a
+// point in time T, then overwrites and deletes some of it: a restore to T
+// must hold the Snapshot's data, the key written after it, and the writes
+// before T, and none of the changes after. Kubernetes times are whole
+// seconds and the log's commit times come from the log servers' clock
+// (the same machine): T is a whole second at least a second after the
+// last write before it, and the writes after it start a second after T.
+func restorePointInTime(t *testing.T, e *env, ns string, src *mnemov1.Cluster, snap *mnemov1.Snapshot) pointInTimeWant {
+	t.Helper()
+	ctx := context.Background()
+	want := restoreData()
+	want.strs["after-snapshot"] = "x"
+	want.strs["s:0"] = "before-the-point"
+	want.strs["pit:a"] = "1"
+	want.strs["pit:b"] = "2"
+	cc := clusterClient(e, ns, src)
+	defer cc.Close()
+	for _, k := range []string{"s:0", "pit:a", "pit:b"} {
+		if err := cc.Set(ctx, k, want.strs[k], 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := time.Now().Add(time.Second).Truncate(time.Second).Add(time.Second)
+	time.Sleep(time.Until(at.Add(time.Second)))
+	after := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	after(cc.Set(ctx, "pit:a", "after-the-point", 0).Err())
+	after(cc.Del(ctx, "pit:b").Err())
+	after(cc.Del(ctx, "s:1").Err())
+	after(cc.Set(ctx, "s:2", "after-the-point", 0).Err())
+	after(cc.Set(ctx, "pit:c", "after-the-point", 0).Err())
+	if snap.Status.StartTime == nil || at.Before(snap.Status.StartTime.Time) {
+		t.Fatalf("the point in time %v is before the Snapshot's start %v", at, snap.Status.StartTime)
+	}
+	return pointInTimeWant{at: metav1.NewTime(at), data: want}
 }

@@ -131,6 +131,78 @@ func TestPointInTimeRestore(t *testing.T) {
 	}
 }
 
+// TestPointInTimeStartsFromNewestBefore builds point-in-time snapshots
+// into the store, by name, as the operator's Jobs do (--name, --to-time,
+// no trimming), with two snapshots in the store: each starts from the
+// newest snapshot committed at or before its time — never one after it,
+// never an older one when a newer qualifies (a point-in-time snapshot
+// built before, of the same sequence, is as good) — and holds exactly the writes
+// up to that time, with what was overwritten and deleted after it back.
+func TestPointInTimeStartsFromNewestBefore(t *testing.T) {
+	ctx := context.Background()
+	env := startLog(t, t.TempDir())
+	n := startNode(t, env, true)
+	const writes = 10
+	marks := make([]time.Time, writes)
+	bases := map[int]snapshot.Info{}
+	for i := range writes {
+		must(t, n.c.Set(ctx, "k"+strconv.Itoa(i), i, 0).Err())
+		if i == 3 || i == 7 {
+			r, err := build.Build(ctx, build.Config{Stream: env.st, Store: env.store})
+			must(t, err)
+			bases[i] = r.Info
+		}
+		marks[i] = time.Now() // the write is committed; the next is sent after
+	}
+	// After every mark: overwrites and deletions the restores must not see.
+	must(t, n.c.Set(ctx, "k1", "overwritten", 0).Err())
+	must(t, n.c.Del(ctx, "k2").Err())
+	must(t, n.c.Del(ctx, "k6").Err())
+	n.stop()
+
+	for _, tc := range []struct {
+		at   int
+		base string
+	}{{1, ""}, {3, bases[3].Name}, {5, bases[3].Name}, {7, bases[7].Name}, {9, bases[7].Name}} {
+		name := "pitr-" + strconv.Itoa(tc.at)
+		r, err := build.Build(ctx, build.Config{Stream: env.st, Store: env.store, Name: name, ToTime: marks[tc.at]})
+		must(t, err)
+		// The point-in-time snapshots built before are in the store too: one
+		// of the same sequence as the expected base is as good a start.
+		all, err := env.store.List(ctx, 0)
+		must(t, err)
+		seqOf := map[string]uint64{}
+		for _, i := range all {
+			seqOf[i.Name] = i.Meta.Seq
+		}
+		if (r.Base == "") != (tc.base == "") || r.Base != "" && seqOf[r.Base] != seqOf[tc.base] {
+			t.Errorf("to write %d: started from %q (seq %d), want %q (seq %d)", tc.at, r.Base, seqOf[r.Base], tc.base, seqOf[tc.base])
+		}
+		if r.TrimmedBelow != 0 {
+			t.Errorf("to write %d: trimmed the log below %d", tc.at, r.TrimmedBelow)
+		}
+		env2 := startLog(t, t.TempDir())
+		restored, err := build.Restore(ctx, build.RestoreConfig{Sources: []string{name}, Store: env2.store,
+			SourceStore: func(context.Context) (*snapshot.Store, func(), error) { return env.store, func() {}, nil }, Stream: env2.st})
+		must(t, err)
+		if !restored {
+			t.Fatalf("to write %d: not restored", tc.at)
+		}
+		n2 := startNode(t, env2, true)
+		keys, err := n2.c.Keys(ctx, "*").Result()
+		must(t, err)
+		if len(keys) != tc.at+1 {
+			t.Errorf("to write %d: %d keys %v, want %d", tc.at, len(keys), keys, tc.at+1)
+		}
+		for i := 0; i <= tc.at; i++ {
+			if v, err := n2.c.Get(ctx, "k"+strconv.Itoa(i)).Result(); err != nil || v != strconv.Itoa(i) {
+				t.Errorf("to write %d: k%d = %q, %v", tc.at, i, v, err)
+			}
+		}
+		n2.stop()
+	}
+}
+
 // TestRestoreSplitsBySlot restores one shard's snapshot into two shards:
 // each keeps the keys of its slots, none is lost or doubled.
 func TestRestoreSplitsBySlot(t *testing.T) {
