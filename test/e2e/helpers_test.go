@@ -213,6 +213,22 @@ func (e *env) waitStatefulSetReady(t *testing.T, ns, name string, limit time.Dur
 
 // requireNoLoss fails the spec when the client lost an acknowledged write,
 // or wrote nothing, or could not read back.
+// killUnderLoad runs a client load of the given length through the
+// Cluster's endpoint, deletes pod victim a quarter into it, records how long
+// its replacement took to be Ready (as replaced) and the client's longest
+// write gap under spec, and requires that no acknowledged write was lost.
+func (e *env) killUnderLoad(t *testing.T, ns string, c *mnemov1.Cluster, spec, victim, replaced string, load time.Duration) checkResult {
+	t.Helper()
+	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", c.Name)
+	time.Sleep(load / 4)
+	uid := e.killPod(t, ns, victim)
+	record(spec, replaced, e.waitReplaced(t, ns, victim, uid, 3*time.Minute))
+	r := e.waitCheck(t, ns, "load", load+3*time.Minute)
+	record(spec, "longest write gap seen by the client", r.LongestGap)
+	requireNoLoss(t, r)
+	return r
+}
+
 func requireNoLoss(t *testing.T, r checkResult) {
 	t.Helper()
 	if r.Error != "" {

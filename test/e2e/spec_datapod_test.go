@@ -22,15 +22,6 @@ func TestDataPodReplacedUnderLoad(t *testing.T) {
 	c.Spec.NumReplicasPerShard = 0
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
-	const load = 45 * time.Second
-	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "datapod")
-	time.Sleep(load / 4)
-	victim := c.ShardName(0) + "-0"
-	uid := e.killPod(t, ns, victim)
-	record(spec, "pod replaced and Ready", e.waitReplaced(t, ns, victim, uid, 3*time.Minute))
-
-	r := e.waitCheck(t, ns, "load", load+3*time.Minute)
-	record(spec, "longest write gap seen by the client", r.LongestGap)
-	requireNoLoss(t, r)
+	e.killUnderLoad(t, ns, c, spec, c.ShardName(0)+"-0", "pod replaced and Ready", 45*time.Second)
 	e.waitAvailable(t, c)
 }

@@ -18,16 +18,7 @@ func TestDevClusterOnOneLogServer(t *testing.T) {
 	c := sample(t, "cluster_dev.yaml")
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
-	const load = 40 * time.Second
-	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "dev")
-	time.Sleep(load / 4)
-	victim := c.LogName() + "-0"
-	uid := e.killPod(t, ns, victim)
-	record(spec, "deleted log server back and Ready", e.waitReplaced(t, ns, victim, uid, 3*time.Minute))
-
-	r := e.waitCheck(t, ns, "load", load+3*time.Minute)
-	record(spec, "longest write gap seen by the client", r.LongestGap)
-	requireNoLoss(t, r)
+	r := e.killUnderLoad(t, ns, c, spec, c.LogName()+"-0", "deleted log server back and Ready", 40*time.Second)
 	if r.Acked == 0 {
 		t.Fatal("no write was acknowledged")
 	}

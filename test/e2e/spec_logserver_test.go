@@ -18,15 +18,7 @@ func TestLogServerKilledUnderLoad(t *testing.T) {
 	record(spec, "time to Available", e.createAvailable(t, ns, c))
 
 	const load = 40 * time.Second
-	e.startCheck(t, ns, "load", "--cluster", "--addr", endpoint(c), "--duration", load.String(), "--prefix", "logkill")
-	time.Sleep(load / 4)
-	victim := c.LogName() + "-1"
-	uid := e.killPod(t, ns, victim)
-	record(spec, "killed log server back and Ready", e.waitReplaced(t, ns, victim, uid, 3*time.Minute))
-
-	r := e.waitCheck(t, ns, "load", load+3*time.Minute)
-	record(spec, "longest write gap seen by the client", r.LongestGap)
-	requireNoLoss(t, r)
+	r := e.killUnderLoad(t, ns, c, spec, c.LogName()+"-1", "killed log server back and Ready", load)
 	// Writes went on: no stall as long as the rest of the run.
 	if r.LongestGap > load/2 {
 		t.Errorf("writes stopped for %v of a %v run after a log server was killed", r.LongestGap, load)
