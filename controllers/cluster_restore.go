@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	mnemov1 "github.com/mnemo-dev/mnemo/api/v1alpha1"
@@ -81,28 +82,28 @@ func (r *ClusterReconciler) resolveRestore(ctx context.Context, c *mnemov1.Clust
 
 // getSnapshot returns the named Snapshot, nil when it does not exist.
 func (r *ClusterReconciler) getSnapshot(ctx context.Context, namespace, name string) (*mnemov1.Snapshot, error) {
-	var s mnemov1.Snapshot
-	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &s)
-	if apierrors.IsNotFound(err) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &s, nil
+	return getIfExists[mnemov1.Snapshot](ctx, r, namespace, name)
 }
 
 // getCluster returns the named Cluster, nil when it does not exist.
 func (r *ClusterReconciler) getCluster(ctx context.Context, namespace, name string) (*mnemov1.Cluster, error) {
-	var c mnemov1.Cluster
-	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &c)
+	return getIfExists[mnemov1.Cluster](ctx, r, namespace, name)
+}
+
+// getIfExists reads the named object, nil when it does not exist.
+func getIfExists[T any, P interface {
+	*T
+	client.Object
+}](ctx context.Context, r client.Reader, namespace, name string) (P, error) {
+	obj := P(new(T))
+	err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &c, nil
+	return obj, nil
 }
 
 // reconcileRestore records the resolved restore before the Shards are
