@@ -38,6 +38,8 @@
 # shares is the L3 cache, memory bandwidth and the kernel. redis-server
 # is not pinned: its BGSAVE child runs where the kernel puts it, as in
 # production.
+# READY_WAIT is how many seconds a server may take to be ready (60; a
+# restart replaying 10 M writes on a busy machine needs more).
 # RESTARTS=no skips the restart-time figures (1); FIRST=no skips the
 # benchmark during the first build from the log's start (the build itself
 # still runs, untimed against the benchmark).
@@ -82,7 +84,7 @@ port() {
 }
 # wait_for FILE PATTERN: until PATTERN appears in FILE (60 s at most).
 wait_for() {
-	for _ in $(seq 600); do
+	for _ in $(seq $((${READY_WAIT:-60} * 10))); do
 		grep -q "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
