@@ -49,6 +49,25 @@ func (c *Cluster) EndpointAddress() string {
 	return fmt.Sprintf("%s.%s.svc", c.Name, c.Namespace)
 }
 
+// S3SnapshotStore is the bucket the Cluster keeps its snapshots in, nil
+// when they are kept in its log's JetStream object store.
+func (c *Cluster) S3SnapshotStore() *S3SnapshotStore {
+	if c.Spec.SnapshotStore == nil {
+		return nil
+	}
+	return c.Spec.SnapshotStore.S3
+}
+
+// S3Prefix is the key prefix of the Cluster's snapshots in its bucket:
+// spec.snapshotStore.s3.prefix, or <namespace>/<cluster> when unset, so
+// Clusters sharing a bucket keep apart by default.
+func (c *Cluster) S3Prefix() string {
+	if s3 := c.S3SnapshotStore(); s3 != nil && s3.Prefix != "" {
+		return s3.Prefix
+	}
+	return c.Namespace + "/" + c.Name
+}
+
 // TLSEnabled reports whether clients must use TLS.
 func (c *Cluster) TLSEnabled() bool { return c.Spec.TLS != nil && c.Spec.TLS.Enabled }
 

@@ -12,6 +12,7 @@ import (
 //
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.restoreFrom) == has(self.restoreFrom) && (!has(self.restoreFrom) || self.restoreFrom == oldSelf.restoreFrom)",message="restoreFrom is immutable: a Cluster is restored only when it is created"
 // +kubebuilder:validation:XValidation:rule="has(oldSelf.tls) == has(self.tls) && (!has(self.tls) || self.tls == oldSelf.tls)",message="tls is immutable: create a new Cluster to turn TLS on or off"
+// +kubebuilder:validation:XValidation:rule="has(oldSelf.snapshotStore) == has(self.snapshotStore) && (!has(self.snapshotStore) || self.snapshotStore == oldSelf.snapshotStore)",message="snapshotStore is immutable: the Cluster's snapshots are in the store it was created with, and its data nodes start from them; create a new Cluster (restoreFrom) to use another store"
 type ClusterSpec struct {
 	// NodeType is the size of every data node, a name from the node-type
 	// catalog (CPU, memory and maxmemory), such as db.t4g.small or
@@ -87,6 +88,13 @@ type ClusterSpec struct {
 	// +kubebuilder:validation:XValidation:rule="!self.matches('^(sun|mon|tue|wed|thu|fri|sat):([01][0-9]|2[0-3]):[0-5][0-9]-(sun|mon|tue|wed|thu|fri|sat):([01][0-9]|2[0-3]):[0-5][0-9]$') || ('sunmontuewedthufrisat'.indexOf(self.substring(10, 13)) / 3 * 1440 + int(self.substring(14, 16)) * 60 + int(self.substring(17, 19)) - 'sunmontuewedthufrisat'.indexOf(self.substring(0, 3)) / 3 * 1440 - int(self.substring(4, 6)) * 60 - int(self.substring(7, 9)) + 10080) % 10080 >= 60",message="maintenanceWindow must be at least 60 minutes long"
 	// +optional
 	MaintenanceWindow string `json:"maintenanceWindow,omitempty"`
+
+	// SnapshotStore says where the Cluster keeps its snapshots: in its
+	// log's JetStream object store (unset, the default) or in an
+	// S3-compatible bucket, which keeps the snapshot uploads off the log
+	// servers' disks. It cannot be changed after creation.
+	// +optional
+	SnapshotStore *SnapshotStoreSpec `json:"snapshotStore,omitempty"`
 
 	// RestoreFrom seeds a new Cluster from a snapshot, optionally replaying
 	// the log up to a point in time. It cannot be changed after creation.
@@ -188,6 +196,64 @@ type IssuerReference struct {
 	// +kubebuilder:validation:MaxLength=253
 	// +optional
 	Group string `json:"group,omitempty"`
+}
+
+// SnapshotStoreSpec chooses a Cluster's snapshot store other than its
+// log's JetStream object store.
+//
+// +kubebuilder:validation:XValidation:rule="has(self.s3)",message="snapshotStore needs an s3 block (endpoint and bucket); leave snapshotStore out to keep snapshots in the log"
+type SnapshotStoreSpec struct {
+	// S3 keeps the snapshots in an S3-compatible bucket (AWS S3, MinIO,
+	// Ceph RGW...).
+	// +optional
+	S3 *S3SnapshotStore `json:"s3,omitempty"`
+}
+
+// S3SnapshotStore is an S3-compatible bucket that holds a Cluster's
+// snapshots, as the data nodes' and snapshot Jobs' --snapshot-store s3
+// flags. Credentials come from the Secret credentialsSecretName names,
+// mapped to the pods' environment (the values never appear in a pod
+// spec), or, without one, from the pods' ambient credentials (an IAM
+// role of the node or the service account).
+type S3SnapshotStore struct {
+	// Endpoint is the S3 endpoint as HOST or HOST:PORT, without a scheme
+	// (s3.amazonaws.com, minio.storage.svc:9000); https unless insecure.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:XValidation:rule="!self.contains('/')",message="s3.endpoint is HOST or HOST:PORT, without http:// or a path (set s3.insecure for http)"
+	Endpoint string `json:"endpoint"`
+
+	// Bucket is the bucket's name; it must exist.
+	// +kubebuilder:validation:MinLength=3
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9][a-z0-9.-]*[a-z0-9]$')",message="s3.bucket must be a bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
+	Bucket string `json:"bucket"`
+
+	// Prefix is put before every object key, so clusters can share a
+	// bucket. Unset, it is <namespace>/<cluster>: two Clusters never
+	// share one unless they are given the same prefix.
+	// +kubebuilder:validation:MaxLength=512
+	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/')",message="s3.prefix must not start with '/'"
+	// +optional
+	Prefix string `json:"prefix,omitempty"`
+
+	// Region is the bucket's region; the endpoint's default when unset.
+	// +kubebuilder:validation:MaxLength=63
+	// +optional
+	Region string `json:"region,omitempty"`
+
+	// Insecure talks http, not https, to the endpoint (a MinIO in the
+	// cluster without TLS).
+	// +optional
+	Insecure bool `json:"insecure,omitempty"`
+
+	// CredentialsSecretName names a Secret in the Cluster's namespace
+	// with the keys AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and,
+	// optionally, AWS_SESSION_TOKEN). Unset, the pods use their ambient
+	// credentials (environment, IAM role).
+	// +kubebuilder:validation:MaxLength=253
+	// +optional
+	CredentialsSecretName string `json:"credentialsSecretName,omitempty"`
 }
 
 // RestoreSource is where a new Cluster's data comes from.
