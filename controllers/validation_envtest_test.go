@@ -52,6 +52,21 @@ func TestValidation(t *testing.T) {
 		{"node type from the ConfigMap", cluster(func(c *mnemov1.Cluster) { c.Spec.NodeType = "db.dev.micro" }), ""},
 		{"tls without a certificate", cluster(func(c *mnemov1.Cluster) { c.Spec.TLS = &mnemov1.TLSSpec{Enabled: true} }),
 			"with tls.enabled, set exactly one of tls.secretName and tls.issuerRef"},
+		{"s3 snapshot store", cluster(func(c *mnemov1.Cluster) { c.Spec.SnapshotStore = testS3Store("creds") }), ""},
+		{"snapshot store without s3", cluster(func(c *mnemov1.Cluster) { c.Spec.SnapshotStore = &mnemov1.SnapshotStoreSpec{} }),
+			"snapshotStore needs an s3 block (endpoint and bucket)"},
+		{"s3 endpoint with a scheme", cluster(func(c *mnemov1.Cluster) {
+			c.Spec.SnapshotStore = testS3Store("")
+			c.Spec.SnapshotStore.S3.Endpoint = "http://minio:9000"
+		}), "s3.endpoint is HOST or HOST:PORT, without http://"},
+		{"s3 without a bucket", cluster(func(c *mnemov1.Cluster) {
+			c.Spec.SnapshotStore = testS3Store("")
+			c.Spec.SnapshotStore.S3.Bucket = ""
+		}), "spec.snapshotStore.s3.bucket in body should be at least 3 chars long"},
+		{"s3 bucket not a bucket name", cluster(func(c *mnemov1.Cluster) {
+			c.Spec.SnapshotStore = testS3Store("")
+			c.Spec.SnapshotStore.S3.Bucket = "My_Bucket"
+		}), "s3.bucket must be a bucket name"},
 		{"parameter not allowed", &mnemov1.ParameterGroup{ObjectMeta: metav1.ObjectMeta{Name: "p", Namespace: ns},
 			Spec: mnemov1.ParameterGroupSpec{Parameters: map[string]string{"port": "7000"}}},
 			"parameters: only these may be set: maxmemory"},
@@ -98,9 +113,30 @@ func TestValidation(t *testing.T) {
 			{"tls", func(c *mnemov1.Cluster) { c.Spec.TLS = &mnemov1.TLSSpec{Enabled: true, SecretName: "x"} }, "tls is immutable"},
 			{"log size", func(c *mnemov1.Cluster) { c.Spec.Log.Size.Set(1 << 40) }, "log.size is immutable"},
 			{"numShards may change", func(c *mnemov1.Cluster) { c.Spec.NumShards = 4 }, ""},
+			{"snapshotStore added", func(c *mnemov1.Cluster) { c.Spec.SnapshotStore = testS3Store("") }, "snapshotStore is immutable"},
 		} {
 			t.Run(u.name, func(t *testing.T) {
 				if err := refusedUpdate(ns, "restored", &mnemov1.Cluster{}, func(o client.Object) { u.mutate(o.(*mnemov1.Cluster)) }, u.want); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		s3c := &mnemov1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "in-s3", Namespace: ns},
+			Spec: mnemov1.ClusterSpec{SnapshotStore: testS3Store("creds"), Paused: true}}
+		if err := k8s.Create(context.Background(), s3c); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []struct {
+			name   string
+			mutate func(*mnemov1.Cluster)
+			want   string
+		}{
+			{"snapshotStore removed", func(c *mnemov1.Cluster) { c.Spec.SnapshotStore = nil }, "snapshotStore is immutable"},
+			{"s3 prefix", func(c *mnemov1.Cluster) { c.Spec.SnapshotStore.S3.Prefix = "elsewhere" }, "snapshotStore is immutable"},
+			{"s3 credentials", func(c *mnemov1.Cluster) { c.Spec.SnapshotStore.S3.CredentialsSecretName = "" }, "snapshotStore is immutable"},
+		} {
+			t.Run(u.name, func(t *testing.T) {
+				if err := refusedUpdate(ns, "in-s3", &mnemov1.Cluster{}, func(o client.Object) { u.mutate(o.(*mnemov1.Cluster)) }, u.want); err != nil {
 					t.Error(err)
 				}
 			})

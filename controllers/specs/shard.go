@@ -62,6 +62,8 @@ func NodeArgs(c *mnemov1.Cluster, s *mnemov1.Shard) []string {
 	}
 	args = append(args, LogReplicaArgs(c)...)
 	args = append(args, RestoreArgs(c, s.Spec.Index)...)
+	storeArgs, _ := SnapshotStore(c)
+	args = append(args, storeArgs...)
 	if c.TLSEnabled() {
 		args = append(args,
 			"--tls-port", itoa(c.TLSPort()),
@@ -126,6 +128,7 @@ func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, im
 	}
 	podSec, sec := restrictedSecurity()
 	affinity, spreadC := spread(c, selector)
+	_, storeEnv := SnapshotStore(c)
 	ports := []corev1.ContainerPort{
 		{Name: "redis", ContainerPort: c.ClientPort()},
 		{Name: "metrics", ContainerPort: metricsPort},
@@ -170,7 +173,7 @@ func ShardStatefulSet(c *mnemov1.Cluster, s *mnemov1.Shard, nt plan.NodeType, im
 						Name:  "node",
 						Image: image,
 						Args:  NodeArgs(c, s),
-						Env:   []corev1.EnvVar{podNameEnv},
+						Env:   append([]corev1.EnvVar{podNameEnv}, storeEnv...),
 						Ports: ports,
 						// Ready means serving: mnemo node listens only
 						// once it has rebuilt its shard from the log up

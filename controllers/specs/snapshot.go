@@ -53,6 +53,7 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 	if at := snap.Spec.PointInTime; at != nil {
 		args = append(args, "--to-time", at.UTC().Format(time.RFC3339))
 	}
+	storeArgs, storeEnv := SnapshotStore(c)
 	return &batchv1.Job{
 		ObjectMeta: ownedBy(SnapshotJobName(snap, index), snap.Namespace, labels, snap, "Snapshot"),
 		Spec: batchv1.JobSpec{
@@ -66,7 +67,8 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 					Containers: []corev1.Container{{
 						Name:  "snapshot",
 						Image: image,
-						Args:  append(args, LogReplicaArgs(c)...),
+						Args:  append(append(args, LogReplicaArgs(c)...), storeArgs...),
+						Env:   storeEnv,
 						Resources: corev1.ResourceRequirements{
 							Requests: corev1.ResourceList{corev1.ResourceCPU: SnapshotCPURequest, corev1.ResourceMemory: resource.MustParse("512Mi")},
 						},
@@ -76,6 +78,57 @@ func SnapshotJob(c *mnemov1.Cluster, snap *mnemov1.Snapshot, index int32, image 
 			},
 		},
 	}
+}
+
+// S3 credential keys: the Secret spec.snapshotStore.s3.credentialsSecretName
+// names holds them under these keys, mapped to the environment variables
+// of the same names, which mnemo reads (minio-go's static credentials).
+const (
+	S3AccessKeyIDKey     = "AWS_ACCESS_KEY_ID"
+	S3SecretAccessKeyKey = "AWS_SECRET_ACCESS_KEY"
+	S3SessionTokenKey    = "AWS_SESSION_TOKEN"
+)
+
+// S3RequiredKeys are the keys a credentials Secret must hold; the session
+// token is optional.
+var S3RequiredKeys = []string{S3AccessKeyIDKey, S3SecretAccessKeyKey}
+
+// SnapshotStore is the snapshot-store flags and environment of every pod
+// that reads or writes a Cluster's snapshots: its data nodes (they load
+// the newest snapshot on start) and its snapshot Jobs. A Cluster without
+// spec.snapshotStore gets none, so its templates stay as they were (no
+// roll on an operator upgrade). With an S3 bucket the credentials come
+// from the named Secret through SecretKeyRefs, so no secret value is in a
+// pod spec; without a Secret the pods use their ambient credentials
+// (minio-go's chain: AWS and MinIO environment variables, then the IAM
+// role of the node or the service account).
+func SnapshotStore(c *mnemov1.Cluster) (args []string, env []corev1.EnvVar) {
+	s3 := c.S3SnapshotStore()
+	if s3 == nil {
+		return nil, nil
+	}
+	args = []string{"--snapshot-store", "s3",
+		"--s3-endpoint", s3.Endpoint,
+		"--s3-bucket", s3.Bucket,
+		"--s3-prefix", c.S3Prefix(),
+	}
+	if s3.Region != "" {
+		args = append(args, "--s3-region", s3.Region)
+	}
+	if s3.Insecure {
+		args = append(args, "--s3-insecure", "yes")
+	}
+	if name := s3.CredentialsSecretName; name != "" {
+		ref := func(key string, optional bool) corev1.EnvVar {
+			sel := &corev1.SecretKeySelector{LocalObjectReference: corev1.LocalObjectReference{Name: name}, Key: key}
+			if optional {
+				sel.Optional = ptr.To(true)
+			}
+			return corev1.EnvVar{Name: key, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: sel}}
+		}
+		env = []corev1.EnvVar{ref(S3AccessKeyIDKey, false), ref(S3SecretAccessKeyKey, false), ref(S3SessionTokenKey, true)}
+	}
+	return args, env
 }
 
 // snapshotJobAffinity prefers hosts without the Cluster's data pods and,

@@ -563,3 +563,78 @@ func TestLogReplicasReachTheLogsClients(t *testing.T) {
 		}
 	}
 }
+
+// Data nodes and snapshot Jobs of a Cluster with an S3 snapshot store get
+// the store's flags, and its credentials as SecretKeyRefs (never values);
+// a Cluster without one gets nothing, so its templates do not change.
+func TestSnapshotStore(t *testing.T) {
+	s3 := func(mutate func(*mnemov1.S3SnapshotStore)) func(*mnemov1.Cluster) {
+		return func(c *mnemov1.Cluster) {
+			c.Spec.SnapshotStore = &mnemov1.SnapshotStoreSpec{S3: &mnemov1.S3SnapshotStore{Endpoint: "minio.storage.svc:9000", Bucket: "snaps"}}
+			if mutate != nil {
+				mutate(c.Spec.SnapshotStore.S3)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		cluster *mnemov1.Cluster
+		args    string // the store flags, "" for none
+		secret  string // the credentials Secret the env refers to, "" for no env
+	}{
+		{"log's object store", testCluster(), "", ""},
+		{"snapshotStore without s3", testCluster(func(c *mnemov1.Cluster) { c.Spec.SnapshotStore = &mnemov1.SnapshotStoreSpec{} }), "", ""},
+		{"s3, default prefix, ambient credentials", testCluster(s3(nil)),
+			"--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket snaps --s3-prefix shop/orders", ""},
+		{"s3, every field", testCluster(s3(func(s *mnemov1.S3SnapshotStore) {
+			s.Prefix, s.Region, s.Insecure, s.CredentialsSecretName = "team-a/orders", "eu-west-1", true, "s3-creds"
+		})), "--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket snaps --s3-prefix team-a/orders --s3-region eu-west-1 --s3-insecure yes", "s3-creds"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := tc.cluster
+			snap := &mnemov1.Snapshot{ObjectMeta: metav1.ObjectMeta{Name: "nightly", Namespace: "shop", UID: "uid-snap"}}
+			node := ShardStatefulSet(c, testShard(c, 1), nodeTypeOf(t, "db.r7g.large"), "mnemo:test", "").Spec.Template.Spec.Containers[0]
+			job := SnapshotJob(c, snap, 1, "mnemo:test").Spec.Template.Spec.Containers[0]
+			for _, p := range []struct {
+				what string
+				ctr  corev1.Container
+				base []corev1.EnvVar // the env without the store's
+			}{{"data node", node, []corev1.EnvVar{podNameEnv}}, {"snapshot Job", job, nil}} {
+				args := strings.Join(p.ctr.Args, " ")
+				if tc.args == "" && (strings.Contains(args, "--snapshot-store") || strings.Contains(args, "--s3-")) {
+					t.Errorf("%s: store flags for a Cluster without an S3 store: %s", p.what, args)
+				}
+				if tc.args != "" && !strings.Contains(args, " "+tc.args) {
+					t.Errorf("%s: args %s\nwant them to carry %s", p.what, args, tc.args)
+				}
+				if tc.secret == "" {
+					if len(p.ctr.Env) != len(p.base) || (len(p.base) > 0 && p.ctr.Env[0] != p.base[0]) {
+						t.Errorf("%s: env %+v, want %+v", p.what, p.ctr.Env, p.base)
+					}
+					continue
+				}
+				env := map[string]*corev1.EnvVarSource{}
+				for _, e := range p.ctr.Env {
+					if e.Value != "" && e.Name != "POD_NAME" {
+						t.Errorf("%s: env %s has a value in the pod spec", p.what, e.Name)
+					}
+					env[e.Name] = e.ValueFrom
+				}
+				for _, key := range []string{S3AccessKeyIDKey, S3SecretAccessKeyKey, S3SessionTokenKey} {
+					src := env[key]
+					if src == nil || src.SecretKeyRef == nil || src.SecretKeyRef.Name != tc.secret || src.SecretKeyRef.Key != key {
+						t.Errorf("%s: env %s from %+v, want Secret %s key %s", p.what, key, src, tc.secret, key)
+						continue
+					}
+					optional := src.SecretKeyRef.Optional != nil && *src.SecretKeyRef.Optional
+					if optional != (key == S3SessionTokenKey) {
+						t.Errorf("%s: env %s optional %v", p.what, key, optional)
+					}
+				}
+				if len(p.ctr.Env) != len(p.base)+3 {
+					t.Errorf("%s: env %+v", p.what, p.ctr.Env)
+				}
+			}
+		})
+	}
+}
