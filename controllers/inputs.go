@@ -98,6 +98,9 @@ func (r *ClusterReconciler) resolveCluster(ctx context.Context, c *mnemov1.Clust
 	if err := r.resolveRestore(ctx, c, in); err != nil || in.problem != nil {
 		return in, err
 	}
+	if err := r.resolveSnapshotStore(ctx, c, in); err != nil {
+		return nil, err
+	}
 
 	if c.Spec.ParameterGroupName != mnemov1.DefaultParameterGroupName {
 		var pg mnemov1.ParameterGroup
@@ -142,6 +145,43 @@ func (r *ClusterReconciler) resolveCluster(ctx context.Context, c *mnemov1.Clust
 			Message: fmt.Sprintf("ACL %s: left out of the ACL file: %s", acl.Name, strings.Join(missing, "; "))}
 	}
 	return in, nil
+}
+
+// resolveSnapshotStore checks that the S3 snapshot store's credentials
+// Secret holds its keys. Without them the data pods and snapshot Jobs
+// cannot start (their env refers to the keys), so the Cluster says what
+// is missing; it is still built, so the pods start once the Secret is
+// there (its creation wakes the Cluster: clustersOfSecret). The message
+// names the Secret and keys, never a value.
+func (r *ClusterReconciler) resolveSnapshotStore(ctx context.Context, c *mnemov1.Cluster, in *clusterInputs) error {
+	s3 := c.S3SnapshotStore()
+	if s3 == nil || s3.CredentialsSecretName == "" {
+		return nil
+	}
+	name := s3.CredentialsSecretName
+	var s corev1.Secret
+	err := r.Get(ctx, types.NamespacedName{Namespace: c.Namespace, Name: name}, &s)
+	switch {
+	case apierrors.IsNotFound(err):
+		in.impairment = &plan.Problem{Reason: mnemov1.ReasonSecretNotFound, Message: fmt.Sprintf(
+			"spec.snapshotStore.s3.credentialsSecretName: no Secret %q in namespace %s; create it with the keys %s, or the data nodes and snapshot Jobs cannot start",
+			name, c.Namespace, strings.Join(specs.S3RequiredKeys, " and "))}
+		return nil
+	case err != nil:
+		return err
+	}
+	var missing []string
+	for _, key := range specs.S3RequiredKeys {
+		if len(s.Data[key]) == 0 {
+			missing = append(missing, key)
+		}
+	}
+	if len(missing) > 0 {
+		in.impairment = &plan.Problem{Reason: mnemov1.ReasonSecretNotFound, Message: fmt.Sprintf(
+			"spec.snapshotStore.s3.credentialsSecretName: Secret %s has no key %s; the data nodes and snapshot Jobs cannot start without it",
+			name, strings.Join(missing, " and no key "))}
+	}
+	return nil
 }
 
 // resolveUsers reads the named Users and hashes their passwords. A user

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -79,7 +80,8 @@ func (r *ClusterReconciler) clustersOfUserNames(ctx context.Context, namespace s
 }
 
 // clustersOfSecret: the Cluster owning the Secret, or the Clusters whose
-// ACL lists a User whose password the Secret holds.
+// ACL lists a User whose password the Secret holds, and those whose S3
+// snapshot store takes its credentials from it.
 func (r *ClusterReconciler) clustersOfSecret(ctx context.Context, obj client.Object) []reconcile.Request {
 	if ref := metav1.GetControllerOf(obj); ref != nil && ref.Kind == "Cluster" && ref.APIVersion == mnemov1.GroupVersion.String() {
 		return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}}}
@@ -93,5 +95,11 @@ func (r *ClusterReconciler) clustersOfSecret(ctx context.Context, obj client.Obj
 	for _, u := range users.Items {
 		names = append(names, u.Name)
 	}
-	return r.clustersOfUserNames(ctx, obj.GetNamespace(), names)
+	reqs := r.clustersOfUserNames(ctx, obj.GetNamespace(), names)
+	for _, req := range r.clustersBy(ctx, obj.GetNamespace(), indexS3Credentials, obj.GetName()) {
+		if !slices.Contains(reqs, req) {
+			reqs = append(reqs, req)
+		}
+	}
+	return reqs
 }

@@ -57,6 +57,7 @@ const (
 	indexPasswordSecret = "spec.authentication.passwordSecretRefs.name"
 	indexClusterName    = "spec.clusterName"
 	indexRestoreFrom    = "spec.restoreFrom.snapshotName"
+	indexS3Credentials  = "spec.snapshotStore.s3.credentialsSecretName"
 )
 
 // SetupWithManager registers the field indexes and every reconciler.
@@ -74,6 +75,12 @@ func SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error
 		{&mnemov1.Cluster{}, indexRestoreFrom, func(o client.Object) []string {
 			if rf := o.(*mnemov1.Cluster).Spec.RestoreFrom; rf != nil {
 				return []string{rf.SnapshotName}
+			}
+			return nil
+		}},
+		{&mnemov1.Cluster{}, indexS3Credentials, func(o client.Object) []string {
+			if s3 := o.(*mnemov1.Cluster).S3SnapshotStore(); s3 != nil && s3.CredentialsSecretName != "" {
+				return []string{s3.CredentialsSecretName}
 			}
 			return nil
 		}},

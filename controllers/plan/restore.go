@@ -90,6 +90,12 @@ func sourceProblem(snap *mnemov1.Snapshot, src *mnemov1.Cluster) (*mnemov1.Clust
 			src.Name, snap.Status.StartTime.UTC().Format(time.RFC3339))
 	case len(snap.Status.Shards) == 0:
 		return nil, "the Snapshot's status lists no shards"
+	case src.S3SnapshotStore() != nil:
+		// A node restores from the local files or the object store of a
+		// log (--restore-log); it has no flags for another Cluster's
+		// bucket yet.
+		return nil, fmt.Sprintf("its data is kept in the S3 bucket of Cluster %s (spec.snapshotStore.s3), so it cannot be restored: a restore reads only snapshots kept in a Cluster's log, not yet those in a bucket",
+			src.Name)
 	}
 	return src, ""
 }

@@ -86,6 +86,11 @@ func TestPlanRestore(t *testing.T) {
 			"", false, "", mnemov1.ReasonSnapshotNotAvailable, "which is being deleted"},
 		{"source created again", in(newCluster(false), snap(mnemov1.SnapshotAvailable, 2), source(taken.Add(time.Hour), false)),
 			"", false, "", mnemov1.ReasonSnapshotNotAvailable, "deleted and created again since the snapshot was taken"},
+		{"source keeps its snapshots in S3", in(newCluster(false), snap(mnemov1.SnapshotAvailable, 2), func() *mnemov1.Cluster {
+			c := source(before, false)
+			c.Spec.SnapshotStore = &mnemov1.SnapshotStoreSpec{S3: &mnemov1.S3SnapshotStore{Endpoint: "minio:9000", Bucket: "snaps"}}
+			return c
+		}()), "", false, "", mnemov1.ReasonSnapshotNotAvailable, "its data is kept in the S3 bucket of Cluster orders"},
 
 		{"point in time: named Snapshot still being built", in(newCluster(true), snap(mnemov1.SnapshotCreating, 2), source(before, false)),
 			"", false, "Snapshot nightly is still being built", "", ""},
