@@ -58,7 +58,7 @@ func TestS3SnapshotStore(t *testing.T) {
 		Spec: mnemov1.ClusterSpec{NumShards: 2, SnapshotStore: testS3Store("orders-s3")}}); err != nil {
 		t.Fatal(err)
 	}
-	flags := "--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket mnemo-snaps --s3-prefix " + ns + "/orders --s3-insecure yes"
+	flags := "--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket mnemo-snaps --s3-prefix " + ns + "/orders/ --s3-insecure yes"
 	degraded(t, ns, "orders", mnemov1.ClusterCreating, mnemov1.ReasonSecretNotFound,
 		`spec.snapshotStore.s3.credentialsSecretName: no Secret "orders-s3" in namespace `+ns)
 

@@ -58,14 +58,20 @@ func (c *Cluster) S3SnapshotStore() *S3SnapshotStore {
 	return c.Spec.SnapshotStore.S3
 }
 
-// S3Prefix is the key prefix of the Cluster's snapshots in its bucket:
-// spec.snapshotStore.s3.prefix, or <namespace>/<cluster> when unset, so
-// Clusters sharing a bucket keep apart by default.
+// S3Prefix is the key prefix of the Cluster's snapshots in its bucket, a
+// folder: spec.snapshotStore.s3.prefix, or <namespace>/<cluster> when
+// unset, so Clusters sharing a bucket keep apart by default; with a '/'
+// added when it has none, since the store prepends it to
+// shard-<n>/<name> as it is.
 func (c *Cluster) S3Prefix() string {
+	p := c.Namespace + "/" + c.Name
 	if s3 := c.S3SnapshotStore(); s3 != nil && s3.Prefix != "" {
-		return s3.Prefix
+		p = s3.Prefix
 	}
-	return c.Namespace + "/" + c.Name
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
 }
 
 // TLSEnabled reports whether clients must use TLS.

@@ -229,9 +229,10 @@ type S3SnapshotStore struct {
 	// +kubebuilder:validation:XValidation:rule="self.matches('^[a-z0-9][a-z0-9.-]*[a-z0-9]$')",message="s3.bucket must be a bucket name: 3 to 63 lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
 	Bucket string `json:"bucket"`
 
-	// Prefix is put before every object key, so clusters can share a
-	// bucket. Unset, it is <namespace>/<cluster>: two Clusters never
-	// share one unless they are given the same prefix.
+	// Prefix is the folder of the Cluster's snapshots in the bucket (a '/'
+	// is added when it does not end with one), so clusters can share a
+	// bucket. Unset, it is <namespace>/<cluster>/: two Clusters never mix
+	// their snapshots unless they are given the same prefix.
 	// +kubebuilder:validation:MaxLength=512
 	// +kubebuilder:validation:XValidation:rule="!self.startsWith('/')",message="s3.prefix must not start with '/'"
 	// +optional

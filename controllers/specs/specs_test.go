@@ -585,10 +585,12 @@ func TestSnapshotStore(t *testing.T) {
 		{"log's object store", testCluster(), "", ""},
 		{"snapshotStore without s3", testCluster(func(c *mnemov1.Cluster) { c.Spec.SnapshotStore = &mnemov1.SnapshotStoreSpec{} }), "", ""},
 		{"s3, default prefix, ambient credentials", testCluster(s3(nil)),
-			"--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket snaps --s3-prefix shop/orders", ""},
+			"--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket snaps --s3-prefix shop/orders/", ""},
+		{"s3, a prefix that is a folder already", testCluster(s3(func(s *mnemov1.S3SnapshotStore) { s.Prefix = "shared/" })),
+			"--s3-bucket snaps --s3-prefix shared/", ""},
 		{"s3, every field", testCluster(s3(func(s *mnemov1.S3SnapshotStore) {
 			s.Prefix, s.Region, s.Insecure, s.CredentialsSecretName = "team-a/orders", "eu-west-1", true, "s3-creds"
-		})), "--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket snaps --s3-prefix team-a/orders --s3-region eu-west-1 --s3-insecure yes", "s3-creds"},
+		})), "--snapshot-store s3 --s3-endpoint minio.storage.svc:9000 --s3-bucket snaps --s3-prefix team-a/orders/ --s3-region eu-west-1 --s3-insecure yes", "s3-creds"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := tc.cluster
