@@ -74,10 +74,20 @@ func (r *ClusterReconciler) reconcileLiveParameters(ctx context.Context, c *mnem
 	}
 	now := metav1.NewTime(r.now())
 	ap := &mnemov1.AppliedParameters{GroupName: c.Spec.ParameterGroupName, Generation: in.paramsGeneration, Hash: hash, Time: &now}
-	if err := patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) { c.Status.AppliedParameters = ap }); err != nil {
+	// Told once: a pass that read a stale Cluster from the cache applies
+	// the same values again (harmless), but finds them recorded in the
+	// stored status when its update goes in.
+	told := false
+	if err := patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) {
+		old := c.Status.AppliedParameters
+		told = old != nil && old.GroupName == ap.GroupName && old.Generation == ap.Generation && old.Hash == ap.Hash
+		if !told {
+			c.Status.AppliedParameters = ap
+		}
+	}); err != nil {
 		return ctrl.Result{}, err
 	}
-	if n > 0 {
+	if n > 0 && !told {
 		log.Info("Applied parameters live", "parameterGroup", c.Spec.ParameterGroupName, "generation", in.paramsGeneration, "nodes", n)
 		r.Recorder.Eventf(c, nil, corev1.EventTypeNormal, "ParametersApplied", "Configure",
 			"Applied ParameterGroup %s generation %d to %d running nodes without a restart", c.Spec.ParameterGroupName, in.paramsGeneration, n)

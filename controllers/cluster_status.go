@@ -39,13 +39,18 @@ func (r *ClusterReconciler) reconcileStatus(ctx context.Context, c *mnemov1.Clus
 	health := plan.ClusterHealth(obs)
 	now := r.now()
 
-	oldPhase := c.Status.Phase
-	oldDegraded := meta.FindStatusCondition(c.Status.Conditions, mnemov1.ConditionDegraded)
-	// The rollout as the stored status had it, read inside the update
-	// that replaced it: a transition is reported once, by the pass whose
-	// write made it, whatever the cache showed before.
+	// The phase, the Degraded condition and the rollout as the stored
+	// status had them, read inside the update that replaced them (an
+	// update succeeds only on the object as stored): a transition is
+	// reported once, by the pass whose write made it, whatever the cache
+	// showed before. Two passes both reading a stale Cluster from the
+	// cache otherwise both told the same change.
+	var oldPhase mnemov1.ClusterPhase
+	var oldDegraded *metav1.Condition
 	var oldRollout *mnemov1.RolloutStatus
 	err = patchStatus(ctx, r.Client, c, func(c *mnemov1.Cluster) {
+		oldPhase = c.Status.Phase
+		oldDegraded = meta.FindStatusCondition(c.Status.Conditions, mnemov1.ConditionDegraded).DeepCopy()
 		oldRollout = nil
 		if p := c.Status.PendingUpdates; p != nil {
 			oldRollout = p.NodeTypeRollout.DeepCopy()
