@@ -148,7 +148,7 @@ func (st *Stream) EntryID(ctx context.Context, seq uint64) (string, error) {
 
 // Replay calls fn for every entry after sequence from up to the stream's
 // last sequence when Replay starts, in order, and returns that last
-// sequence. Entries are read in bounded batches (ReplayRange), each
+// sequence. Entries are read one by one with JetStream's direct get, each
 // bounded by a timeout, so a log that stops answering fails the replay
 // instead of hanging it.
 func (st *Stream) Replay(ctx context.Context, from uint64, fn func(seq uint64, data []byte) error) (uint64, error) {
@@ -156,11 +156,16 @@ func (st *Stream) Replay(ctx context.Context, from uint64, fn func(seq uint64, d
 	if err != nil {
 		return 0, err
 	}
-	err = st.ReplayRange(ctx, from, last, func(seq uint64, _ time.Time, data []byte) (bool, error) {
-		return false, fn(seq, data)
-	})
-	if err != nil {
-		return 0, err
+	for seq := from + 1; seq <= last; seq++ {
+		gctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		msg, err := st.s.GetMsg(gctx, seq)
+		cancel()
+		if err != nil {
+			return 0, fmt.Errorf("cannot read log entry %d: %w", seq, err)
+		}
+		if err := fn(seq, msg.Data); err != nil {
+			return 0, fmt.Errorf("log entry %d: %w", seq, err)
+		}
 	}
 	return last, nil
 }

@@ -40,10 +40,10 @@ func (st *Stream) TrimBelow(ctx context.Context, seq uint64) error {
 // returns stop. A missing entry (trimmed away) is an error: the caller
 // would otherwise rebuild a state with a hole in its history.
 //
-// It is how the snapshot builder and a rebuilding node read the log,
-// which must not slow the primary's appends on the same log servers: it
-// asks for the entries in batches of at most replayBatch entries and
-// replayBatchBytes (JetStream's batched direct get), one batch at a time. One request per batch instead
+// It is the snapshot builder's read of the log, which must not slow the
+// primary's appends on the same log servers: it asks for the entries in
+// batches of at most replayBatch entries and replayBatchBytes (JetStream's
+// batched direct get), one batch at a time. One request per batch instead
 // of one per entry spares the log server most of the work of answering
 // (a tail of unpipelined writes is about one entry per write), and the
 // bounds keep what it sends at once small: the builder reads no faster
